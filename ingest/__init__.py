@@ -1,0 +1,1 @@
+"""Producers: a simulated device fleet, publishing, and replay of River datasets."""

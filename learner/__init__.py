@@ -1,0 +1,1 @@
+"""The learner service: validate, predict, score, learn, snapshot."""

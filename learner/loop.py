@@ -1,0 +1,286 @@
+"""The learner: for each record, predict, score, then learn; snapshot with the offsets covered.
+
+One learner trains every model of its specs on one pass over the stream, so each record is
+decoded and validated once. Each model keeps its own ``next_offsets``: after a crash between
+two models' snapshots, the one that is ahead skips what it already learned.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from learner.checkpoint import CheckpointPolicy
+from learner.clean import accept, dead_letter
+from learner.models import build_model
+from learner.scoring import Prediction, Scoreboard, predictor
+from streamwise import snapshot
+from streamwise.clock import Clock
+from streamwise.errors import InvalidEvent, SpecMismatch
+from streamwise.events import Reading
+from streamwise.features import target_of, to_x
+from streamwise.ports import Bus, Record, SnapshotStore
+from streamwise.settings import TopicSettings
+from streamwise.spec import ModelSpec
+from streamwise.telemetry import LearnerMetrics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ModelSlot:
+    """Everything one model learns from the stream; all of it goes into its snapshot."""
+
+    spec: ModelSpec
+    model: Any
+    board: Scoreboard
+    next_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
+    version: int | None = None
+    events_seen: int = 0
+    events_learned: int = 0
+    events_rejected: int = 0
+    last_event_ts: float | None = None
+
+    def __post_init__(self) -> None:
+        self._predict = predictor(self.model, self.board)
+        self._learn = self.model.learn_one
+
+    @classmethod
+    def fresh(cls, spec: ModelSpec) -> ModelSlot:
+        """An untrained model, rebuilt from its spec (never copied from a trained one)."""
+        return cls(spec, build_model(spec), Scoreboard(spec))
+
+    @classmethod
+    def restore(cls, spec: ModelSpec, snap: snapshot.Snapshot) -> ModelSlot:
+        """Continue from a snapshot trained from this very spec."""
+        if snap.spec_digest != spec.digest():
+            raise SpecMismatch(
+                f"snapshot v{snap.version} of {spec.model_id!r} was trained from spec "
+                f"{snap.spec_digest}, the given spec is {spec.digest()}: give the changed spec a "
+                "new model_id, or delete the old snapshots to start over"
+            )
+        return cls(
+            spec,
+            snap.model,
+            Scoreboard(spec, snap.metrics, snap.rolling_metrics),
+            dict(snap.next_offsets),
+            snap.version,
+            snap.events_seen,
+            snap.events_learned,
+            snap.events_rejected,
+            snap.last_event_ts,
+        )
+
+    def observe(self, reading: Reading) -> bool:
+        """Predict, score, learn, in River's progressive-validation order. True if learned."""
+        x = to_x(reading, self.spec)
+        prediction: Prediction = self._predict(x)  # 1. predict: the label is not seen yet
+        self.events_seen += 1
+        self.last_event_ts = reading.ts.timestamp()
+        y = target_of(reading, self.spec)
+        if y is None:
+            return False
+        self.board.update(y, prediction)  # 2. score
+        self._learn(x, y)  # 3. learn, always last; its return value changed across releases
+        self.events_learned += 1
+        return True
+
+    def to_snapshot(self, version: int, created_at: float) -> snapshot.Snapshot:
+        return snapshot.Snapshot(
+            model_id=self.spec.model_id,
+            spec_digest=self.spec.digest(),
+            version=version,
+            created_at=created_at,
+            model=self.model,
+            metrics=self.board.cumulative,
+            rolling_metrics=self.board.rolling,
+            metric_values=self.board.values(),
+            next_offsets=dict(self.next_offsets),
+            events_seen=self.events_seen,
+            events_learned=self.events_learned,
+            events_rejected=self.events_rejected,
+            last_event_ts=self.last_event_ts,
+        )
+
+
+class Learner:
+    """Consumes readings, trains every spec's model, and snapshots them with their offsets.
+
+    Parameters
+    ----------
+    specs
+        The models to train, each with a distinct ``model_id``.
+    bus
+        Where readings come from and dead letters go.
+    store
+        Where signed snapshots are saved and restored from.
+    key
+        HMAC key that signs snapshots.
+    """
+
+    def __init__(
+        self,
+        specs: Sequence[ModelSpec],
+        bus: Bus,
+        store: SnapshotStore,
+        key: bytes,
+        *,
+        topics: TopicSettings,
+        clock: Clock,
+        every_events: int = 5000,
+        every_seconds: float = 5.0,
+        max_poll_records: int = 2000,
+        poll_timeout_s: float = 0.5,
+        metrics: LearnerMetrics | None = None,
+    ) -> None:
+        self._specs = list(specs)
+        self._bus = bus
+        self._store = store
+        self._key = key
+        self._topics = topics
+        self._clock = clock
+        self._policy = CheckpointPolicy(every_events, every_seconds, clock)
+        self._max_poll_records = max_poll_records
+        self._poll_timeout_s = poll_timeout_s
+        self._metrics = metrics
+        self.slots: list[ModelSlot] = []
+        self._since_checkpoint = 0
+        self._exported: dict[tuple[str, str], int] = {}
+
+    def start(self) -> None:
+        """Restore each model from its latest snapshot, then seek the bus to where they stopped."""
+        self.slots = []
+        for spec in self._specs:
+            stored = self._store.load(spec.model_id)
+            if stored is None:
+                slot = ModelSlot.fresh(spec)
+                log.info("starting untrained model", extra={"model_id": spec.model_id})
+            else:
+                slot = ModelSlot.restore(spec, snapshot.decode(stored.blob, self._key))
+                log.info(
+                    "restored model",
+                    extra={"model_id": spec.model_id, "version": slot.version,
+                           "events_learned": slot.events_learned,
+                           "next_offsets": _offsets_repr(slot.next_offsets)},
+                )
+            self.slots.append(slot)
+        # Counters count this process's work, not what restored snapshots had already learned.
+        self._exported = {
+            (slot.spec.model_id, outcome): total
+            for slot in self.slots
+            for outcome, total in _outcomes(slot).items()
+        }
+        self._bus.subscribe([self._topics.readings])
+        self._bus.seek(self._resume_offsets())
+        if any(slot.version is None for slot in self.slots):
+            # The API is ready only once a model exists; publish the untrained one right away.
+            self.checkpoint()
+
+    def _resume_offsets(self) -> dict[tuple[str, int], int]:
+        # The slowest model decides where reading resumes; the others skip what they have.
+        partitions = {tp for slot in self.slots for tp in slot.next_offsets}
+        return {tp: min(slot.next_offsets.get(tp, 0) for slot in self.slots) for tp in partitions}
+
+    def step(self) -> int:
+        """Poll and process one batch, checkpoint if due. Returns the number of records."""
+        records = self._bus.poll(self._max_poll_records, self._poll_timeout_s)
+        for record in records:
+            self._process(record)
+        self._since_checkpoint += len(records)
+        if self._metrics is not None and records:
+            self._export()
+        if self._policy.due(self._since_checkpoint):
+            self.checkpoint()
+        return len(records)
+
+    def _process(self, record: Record) -> None:
+        tp = (record.topic, record.partition)
+        behind = [s for s in self.slots if record.offset >= s.next_offsets.get(tp, 0)]
+        if not behind:
+            return
+        try:
+            reading = accept(record)
+        except InvalidEvent as err:
+            letter = dead_letter(record, err, self._clock.now())
+            self._bus.publish(self._topics.dead_letters, record.key or "", letter.encode())
+            log.debug("dead-lettered", extra={"reason": err.reason, "partition": record.partition,
+                                              "offset": record.offset})
+            for slot in behind:
+                slot.events_rejected += 1
+                slot.next_offsets[tp] = record.offset + 1
+                if self._metrics is not None:
+                    self._metrics.dead_letters.labels(slot.spec.model_id, err.reason).inc()
+            return
+        for slot in behind:
+            slot.observe(reading)
+            slot.next_offsets[tp] = record.offset + 1  # consumed, learned or not
+
+    def checkpoint(self) -> None:
+        """Flush dead letters, then save every model's snapshot, then commit (advisory)."""
+        self._bus.flush(timeout_s=30.0)  # DLQ writes for the covered offsets are durable first
+        for slot in self.slots:
+            self._save(slot)
+        self._bus.commit(self._resume_offsets())
+        self._since_checkpoint = 0
+        self._policy.done()
+
+    def _save(self, slot: ModelSlot) -> None:
+        started = time.perf_counter()
+        version = (slot.version or 0) + 1
+        blob = snapshot.encode(slot.to_snapshot(version, self._clock.now()), self._key)
+        # SnapshotConflict propagates: another learner owns this model now, so this one stops.
+        self._store.save(slot.spec.model_id, blob, version, expected_previous=slot.version)
+        slot.version = version
+        elapsed = time.perf_counter() - started
+        if self._metrics is not None:
+            model_id = slot.spec.model_id
+            self._metrics.snapshots.labels(model_id, "saved").inc()
+            self._metrics.snapshot_seconds.labels(model_id).observe(elapsed)
+            self._metrics.snapshot_bytes.labels(model_id).set(len(blob))
+            self._metrics.snapshot_version.labels(model_id).set(version)
+        log.info(
+            "snapshot saved",
+            extra={"model_id": slot.spec.model_id, "version": version, "bytes": len(blob),
+                   "events_learned": slot.events_learned, "seconds": round(elapsed, 4),
+                   "next_offsets": _offsets_repr(slot.next_offsets)},
+        )
+
+    def _export(self) -> None:
+        assert self._metrics is not None
+        for slot in self.slots:
+            model_id = slot.spec.model_id
+            for outcome, total in _outcomes(slot).items():
+                # Counters move by what happened since the last export (per batch, not per event).
+                delta = total - self._exported.get((model_id, outcome), 0)
+                if delta > 0:
+                    self._metrics.events.labels(model_id, outcome).inc(delta)
+                self._exported[model_id, outcome] = total
+            for window, values in slot.board.values().items():
+                for name, value in values.items():
+                    if value is not None:
+                        self._metrics.metric_value.labels(model_id, name, window).set(value)
+
+    def run(self, stop: threading.Event) -> None:
+        """Process until ``stop`` is set, then write a final checkpoint."""
+        while not stop.is_set():
+            self.step()
+        # Only a clean stop checkpoints: after an unexpected error the state may be half-updated,
+        # and the last snapshot plus replay from its offsets is the recovery.
+        if self._since_checkpoint:
+            self.checkpoint()
+
+
+def _outcomes(slot: ModelSlot) -> dict[str, int]:
+    return {
+        "learned": slot.events_learned,
+        "unlabelled": slot.events_seen - slot.events_learned,
+        "rejected": slot.events_rejected,
+    }
+
+
+def _offsets_repr(offsets: dict[tuple[str, int], int]) -> dict[str, int]:
+    return {f"{topic}/{partition}": offset for (topic, partition), offset in sorted(offsets.items())}

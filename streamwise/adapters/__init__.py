@@ -1,0 +1,1 @@
+"""Adapters for the ports in :mod:`streamwise.ports`: in-memory (default) and real services."""

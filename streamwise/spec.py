@@ -1,0 +1,215 @@
+"""Model specs: the declared problem (task, target, features), the River pipeline and its metrics.
+
+A spec is data, never code: estimators are named from a closed allow-list, parameters are plain
+values. ``learner/models.py`` maps each allowed name to its River class, and a test keeps the
+two lists equal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from streamwise.errors import SpecError
+
+Task = Literal["binary", "multiclass", "regression"]
+Role = Literal["transformer", "binary", "multiclass", "regressor", "optimizer"]
+
+#: Every estimator a spec may name, with its role. "multiclass" classifiers also do binary.
+ESTIMATOR_ROLES: dict[str, Role] = {
+    "StandardScaler": "transformer",
+    "MinMaxScaler": "transformer",
+    "MaxAbsScaler": "transformer",
+    "OneHotEncoder": "transformer",
+    "LogisticRegression": "binary",
+    "Perceptron": "binary",
+    "PAClassifier": "binary",
+    "ALMAClassifier": "binary",
+    "SoftmaxRegression": "multiclass",
+    "GaussianNB": "multiclass",
+    "HoeffdingTreeClassifier": "multiclass",
+    "HoeffdingAdaptiveTreeClassifier": "multiclass",
+    "ARFClassifier": "multiclass",
+    "KNNClassifier": "multiclass",
+    "LinearRegression": "regressor",
+    "PARegressor": "regressor",
+    "BayesianLinearRegression": "regressor",
+    "HoeffdingTreeRegressor": "regressor",
+    "HoeffdingAdaptiveTreeRegressor": "regressor",
+    "ARFRegressor": "regressor",
+    "KNNRegressor": "regressor",
+    "SGD": "optimizer",
+    "Adam": "optimizer",
+    "AdaGrad": "optimizer",
+    "RMSProp": "optimizer",
+}
+
+#: Metric name -> the tasks it applies to.
+METRIC_TASKS: dict[str, frozenset[str]] = {
+    "Accuracy": frozenset({"binary", "multiclass"}),
+    "BalancedAccuracy": frozenset({"binary", "multiclass"}),
+    "CohenKappa": frozenset({"binary", "multiclass"}),
+    "Precision": frozenset({"binary"}),
+    "Recall": frozenset({"binary"}),
+    "F1": frozenset({"binary"}),
+    "LogLoss": frozenset({"binary"}),
+    "ROCAUC": frozenset({"binary"}),
+    "MacroF1": frozenset({"multiclass"}),
+    "MicroF1": frozenset({"multiclass"}),
+    "CrossEntropy": frozenset({"multiclass"}),
+    "MAE": frozenset({"regression"}),
+    "MSE": frozenset({"regression"}),
+    "RMSE": frozenset({"regression"}),
+    "R2": frozenset({"regression"}),
+    "SMAPE": frozenset({"regression"}),
+}
+
+_TASK_ROLES: dict[str, frozenset[str]] = {
+    "binary": frozenset({"binary", "multiclass"}),
+    "multiclass": frozenset({"multiclass"}),
+    "regression": frozenset({"regressor"}),
+}
+
+Param = int | float | bool | str | None
+
+
+class StepSpec(BaseModel):
+    """One allow-listed estimator and its keyword parameters.
+
+    A parameter may itself be a step, for estimators that take an optimizer.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    params: dict[str, Param | StepSpec] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _allowed(cls, name: str) -> str:
+        if name not in ESTIMATOR_ROLES:
+            raise ValueError(
+                f"{name!r} is not an allowed estimator; choose one of {sorted(ESTIMATOR_ROLES)}"
+            )
+        return name
+
+    @property
+    def role(self) -> Role:
+        return ESTIMATOR_ROLES[self.name]
+
+
+class ModelSpec(BaseModel):
+    """A declared online-learning problem and the model that learns it.
+
+    Parameters
+    ----------
+    model_id
+        Stable name; snapshots and API routes are keyed by it.
+    task
+        ``binary``, ``multiclass`` or ``regression``.
+    target
+        Name of the ground truth: a key of a reading's ``labels``, or else of its ``values``.
+    features
+        Value names fed to the model; empty means every value except the target.
+    time_features
+        Add hour-of-day features (sine and cosine) computed from event time.
+    pipeline
+        Transformers then one final estimator, all from the allow-list.
+    metrics
+        River metric names, scored by progressive validation.
+    rolling_window
+        Window size for the rolling version of each metric.
+    success
+        Thresholds per metric, e.g. ``{"F1": 0.8}`` (at least) or ``{"MAE": 5.0}`` (at most).
+
+    Examples
+    --------
+    >>> spec = ModelSpec.example()
+    >>> spec.task, [s.name for s in spec.pipeline]
+    ('binary', ['StandardScaler', 'LogisticRegression'])
+    >>> ModelSpec.example(metrics=["MAE"])
+    Traceback (most recent call last):
+    ...
+    streamwise.errors.SpecError: invalid model spec: metrics: metric 'MAE' does not apply to a binary task
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model_id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+    task: Task
+    target: str = Field(min_length=1)
+    features: list[str] = Field(default_factory=list)
+    time_features: bool = False
+    pipeline: list[StepSpec] = Field(min_length=1)
+    metrics: list[str] = Field(min_length=1)
+    rolling_window: int = Field(default=1000, ge=1, le=1_000_000)
+    success: dict[str, float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Self:
+        *transformers, final = self.pipeline
+        for step in transformers:
+            if step.role != "transformer":
+                raise ValueError(f"pipeline: {step.name!r} can only be the last step")
+        if final.role not in _TASK_ROLES[self.task]:
+            raise ValueError(
+                f"pipeline: last step {final.name!r} ({final.role}) cannot learn a {self.task} task"
+            )
+        for name in [*self.metrics, *self.success]:
+            if name not in METRIC_TASKS:
+                raise ValueError(f"metrics: unknown metric {name!r}; choose from {sorted(METRIC_TASKS)}")
+            if self.task not in METRIC_TASKS[name]:
+                raise ValueError(f"metrics: metric {name!r} does not apply to a {self.task} task")
+        if len(set(self.metrics)) != len(self.metrics):
+            raise ValueError("metrics: each metric may be listed once")
+        if self.target in self.features:
+            raise ValueError(f"features: the target {self.target!r} cannot also be a feature")
+        return self
+
+    @classmethod
+    def parse(cls, data: object, source: str = "spec") -> Self:
+        """Validate a decoded spec; raise :class:`SpecError` with every problem listed."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as err:
+            problems = "; ".join(
+                ".".join([*(str(p) for p in e["loc"]), e["msg"].removeprefix("Value error, ")])
+                .replace(".", ": ", len(e["loc"]))
+                for e in err.errors(include_url=False)
+            )
+            raise SpecError(f"invalid model {source}: {problems}") from None
+
+    @classmethod
+    def from_toml(cls, path: Path) -> Self:
+        """Read and validate a TOML spec file."""
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as err:
+            raise SpecError(f"cannot read model spec {path}: {err}") from None
+        return cls.parse(data, source=f"spec {path}")
+
+    @classmethod
+    def example(cls, **overrides: object) -> Self:
+        """A small binary spec, for docs and tests."""
+        data: dict[str, object] = {
+            "model_id": "fault-detector",
+            "task": "binary",
+            "target": "fault",
+            "pipeline": [{"name": "StandardScaler"}, {"name": "LogisticRegression"}],
+            "metrics": ["Accuracy", "F1"],
+        }
+        data.update(overrides)
+        return cls.parse(data)
+
+    def digest(self) -> str:
+        """Stable hash of the spec; a snapshot trained from another spec is refused."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+BUNDLED_SPECS = Path(__file__).parent / "specs"

@@ -1,0 +1,127 @@
+"""Every Prometheus metric streamwise exports, defined once, with bounded labels only.
+
+Labels are model ids, metric names, outcomes and reasons: never device or event ids. Each
+process builds the groups it needs on a registry it owns (tests use a fresh one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from streamwise.snapshot import Snapshot
+
+_LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+class LearnerMetrics:
+    """What a learner process exports."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.events = Counter(
+            "streamwise_learner_events_total",
+            "Records consumed by the learner, by outcome (learned, unlabelled, rejected).",
+            ["model", "outcome"],
+            registry=registry,
+        )
+        self.dead_letters = Counter(
+            "streamwise_learner_dead_letters_total",
+            "Records sent to the dead-letter topic, by reason.",
+            ["model", "reason"],
+            registry=registry,
+        )
+        self.metric_value = Gauge(
+            "streamwise_learner_metric",
+            "Progressive-validation metric of the learning model (window: cumulative or rolling).",
+            ["model", "metric", "window"],
+            registry=registry,
+        )
+        self.snapshots = Counter(
+            "streamwise_learner_snapshots_total",
+            "Snapshots written, by outcome (saved, conflict).",
+            ["model", "outcome"],
+            registry=registry,
+        )
+        self.snapshot_seconds = Histogram(
+            "streamwise_learner_snapshot_duration_seconds",
+            "Time to encode, sign and store one snapshot.",
+            ["model"],
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.snapshot_bytes = Gauge(
+            "streamwise_learner_snapshot_size_bytes",
+            "Size of the last snapshot written.",
+            ["model"],
+            registry=registry,
+        )
+        self.snapshot_version = Gauge(
+            "streamwise_learner_snapshot_version",
+            "Version of the last snapshot written.",
+            ["model"],
+            registry=registry,
+        )
+
+
+class ApiMetrics:
+    """What the API process exports about requests (served models come from a collector)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.predictions = Counter(
+            "streamwise_api_predictions_total",
+            "Predictions served, by model.",
+            ["model"],
+            registry=registry,
+        )
+        self.predict_seconds = Histogram(
+            "streamwise_api_predict_duration_seconds",
+            "Time to answer one /predict request.",
+            ["model"],
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.reloads = Counter(
+            "streamwise_api_snapshot_loads_total",
+            "Snapshot loads by the API, by outcome (loaded, rejected, error).",
+            ["model", "outcome"],
+            registry=registry,
+        )
+
+
+class ServedModelsCollector(Collector):
+    """Reads the served models at scrape time, so a swapped model never leaves stale series."""
+
+    def __init__(self, served: Callable[[], Iterable[Snapshot]]) -> None:
+        self._served = served
+
+    def collect(self) -> Iterator[Metric]:
+        version = GaugeMetricFamily(
+            "streamwise_served_model_version", "Snapshot version being served.", labels=["model"]
+        )
+        learned = GaugeMetricFamily(
+            "streamwise_served_model_events_learned",
+            "Events learned by the served model.",
+            labels=["model"],
+        )
+        metric = GaugeMetricFamily(
+            "streamwise_served_model_metric",
+            "Progressive-validation metric of the served model (window: cumulative or rolling).",
+            labels=["model", "metric", "window"],
+        )
+        created = GaugeMetricFamily(
+            "streamwise_served_model_created_timestamp_seconds",
+            "When the learner wrote the served snapshot (Unix time).",
+            labels=["model"],
+        )
+        for snap in self._served():
+            version.add_metric([snap.model_id], snap.version)
+            learned.add_metric([snap.model_id], snap.events_learned)
+            created.add_metric([snap.model_id], snap.created_at)
+            for window, values in snap.metric_values.items():
+                for name, value in values.items():
+                    if value is not None:
+                        metric.add_metric([snap.model_id, name, window], value)
+        yield from (version, learned, metric, created)

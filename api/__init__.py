@@ -1,0 +1,1 @@
+"""The prediction API: serves the latest verified snapshot of each model."""

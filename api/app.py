@@ -1,0 +1,104 @@
+"""The FastAPI application: ``create_app`` wires routes to a store; nothing happens at import."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from prometheus_client import CollectorRegistry
+
+from api.reloader import ServedModels
+from api.routes import health, metrics, model, predict
+from streamwise import __version__
+from streamwise.clock import Clock
+from streamwise.errors import InvalidEvent, ModelNotReady, StreamwiseError, UnknownModel
+from streamwise.ports import SnapshotStore
+from streamwise.spec import ModelSpec
+from streamwise.telemetry import ApiMetrics, ServedModelsCollector
+
+log = logging.getLogger(__name__)
+
+
+def _status_of(err: StreamwiseError) -> int:
+    if isinstance(err, UnknownModel):
+        return 404
+    if isinstance(err, InvalidEvent):
+        return 413 if err.reason == "size" else 422
+    if isinstance(err, ModelNotReady):
+        return 503
+    return 503  # store or bus trouble: retry later
+
+
+async def _reload_forever(served: ServedModels, interval_s: float) -> None:
+    while True:
+        # The store client blocks; a worker thread keeps requests flowing during a load.
+        await asyncio.to_thread(served.refresh)
+        await asyncio.sleep(interval_s)
+
+
+def create_app(
+    specs: Sequence[ModelSpec],
+    store: SnapshotStore,
+    key: bytes,
+    clock: Clock,
+    *,
+    registry: CollectorRegistry | None = None,
+    reload_interval_s: float = 0.5,
+    max_batch: int = 1000,
+) -> FastAPI:
+    """Build the API over a snapshot store.
+
+    Parameters
+    ----------
+    specs
+        The models to serve; the first is the default.
+    store
+        Where snapshots are read from.
+    key
+        HMAC key that snapshots must be signed with.
+    registry
+        Prometheus registry for this app's metrics (a fresh one if None).
+    """
+    registry = registry if registry is not None else CollectorRegistry()
+    api_metrics = ApiMetrics(registry)
+    served = ServedModels(specs, store, key, clock, api_metrics)
+    registry.register(ServedModelsCollector(served.snapshots))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(served.refresh)
+        task = asyncio.create_task(_reload_forever(served, reload_interval_s))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    app = FastAPI(
+        title="streamwise",
+        version=__version__,
+        summary="Live predictions and rolling metrics of models learning from sensor streams.",
+        lifespan=lifespan,
+        generate_unique_id_function=lambda route: route.name if isinstance(route, APIRoute) else "",
+    )
+    app.state.served = served
+    app.state.metrics = api_metrics
+    app.state.registry = registry
+    app.state.clock = clock
+    app.state.max_batch = max_batch
+
+    @app.exception_handler(StreamwiseError)
+    async def streamwise_error(request: Request, err: StreamwiseError) -> JSONResponse:
+        return JSONResponse(
+            {"error": type(err).__name__, "detail": str(err)}, status_code=_status_of(err)
+        )
+
+    for router in (predict.router, model.router, health.router, metrics.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,39 @@
+"""Dependencies as ``Annotated`` aliases: routes declare what they need, the app provides it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from prometheus_client import CollectorRegistry
+
+from api.reloader import ServedModels
+from streamwise.clock import Clock
+from streamwise.telemetry import ApiMetrics
+
+
+def _served(request: Request) -> ServedModels:
+    return request.app.state.served  # type: ignore[no-any-return]
+
+
+def _metrics(request: Request) -> ApiMetrics:
+    return request.app.state.metrics  # type: ignore[no-any-return]
+
+
+def _registry(request: Request) -> CollectorRegistry:
+    return request.app.state.registry  # type: ignore[no-any-return]
+
+
+def _clock(request: Request) -> Clock:
+    return request.app.state.clock  # type: ignore[no-any-return]
+
+
+def _max_batch(request: Request) -> int:
+    return request.app.state.max_batch  # type: ignore[no-any-return]
+
+
+Served = Annotated[ServedModels, Depends(_served)]
+Metrics = Annotated[ApiMetrics, Depends(_metrics)]
+Registry = Annotated[CollectorRegistry, Depends(_registry)]
+AppClock = Annotated[Clock, Depends(_clock)]
+MaxBatch = Annotated[int, Depends(_max_batch)]

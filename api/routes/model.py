@@ -1,0 +1,47 @@
+"""GET /model and /models: what each served model learns and how well it does."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import Served
+from api.reloader import ServedModel
+from api.schemas import ModelInfo
+
+router = APIRouter(tags=["models"])
+
+
+def _info(served: ServedModel) -> ModelInfo:
+    snap, spec = served.snap, served.spec
+    return ModelInfo(
+        model_id=spec.model_id,
+        task=spec.task,
+        target=spec.target,
+        version=snap.version,
+        spec_digest=snap.spec_digest,
+        events_seen=snap.events_seen,
+        events_learned=snap.events_learned,
+        events_rejected=snap.events_rejected,
+        metrics=snap.metric_values,
+        success=spec.success,
+        snapshot_created_at=snap.created_at,
+        last_event_ts=snap.last_event_ts,
+        next_offsets={f"{t}/{p}": o for (t, p), o in sorted(snap.next_offsets.items())},
+    )
+
+
+@router.get("/model", operation_id="get_model", response_model=ModelInfo)
+def get_model(
+    served: Served,
+    model: Annotated[str | None, Query(description="model id; defaults to the first")] = None,
+) -> ModelInfo:
+    """Version, events learned and metrics of one served model."""
+    return _info(served.get(model))
+
+
+@router.get("/models", operation_id="list_models", response_model=list[ModelInfo])
+def list_models(served: Served) -> list[ModelInfo]:
+    """Every model that has a snapshot loaded."""
+    return [_info(m) for m in served.all()]

@@ -1,0 +1,69 @@
+"""POST /predict and /predict/batch: predictions from the served snapshot, with its version."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import AppClock, MaxBatch, Metrics, Served
+from api.reloader import ServedModel
+from api.schemas import BatchPredictions, PredictBatch, PredictInput, Prediction
+from streamwise.errors import InvalidEvent
+from streamwise.events import Reading
+from streamwise.features import to_x
+
+router = APIRouter(tags=["predict"])
+
+ModelQuery = Annotated[
+    str | None, Query(description="model id; defaults to the first configured model")
+]
+
+
+def _predict(served: ServedModel, item: PredictInput, now: dt.datetime) -> Prediction:
+    reading = Reading(event_id="api", device_id=item.device_id, ts=item.ts or now,
+                      values=item.values)
+    x = to_x(reading, served.spec)
+    model = served.snap.model
+    if served.spec.task == "regression":
+        value = model.predict_one(x)
+        return Prediction(model_id=served.spec.model_id, model_version=served.snap.version,
+                          prediction=value)
+    proba = model.predict_proba_one(x)
+    label = max(proba, key=proba.get) if proba else None
+    return Prediction(
+        model_id=served.spec.model_id,
+        model_version=served.snap.version,
+        prediction=label,
+        probabilities={str(k): float(v) for k, v in proba.items()},
+    )
+
+
+@router.post("/predict", operation_id="predict", response_model=Prediction)
+async def predict(item: PredictInput, served: Served, metrics: Metrics, clock: AppClock,
+                  model: ModelQuery = None) -> Prediction:
+    """Predict for one reading with the latest snapshot of a model."""
+    started = time.perf_counter()
+    target = served.get(model)
+    result = _predict(target, item, dt.datetime.fromtimestamp(clock.now(), dt.UTC))
+    metrics.predictions.labels(target.spec.model_id).inc()
+    metrics.predict_seconds.labels(target.spec.model_id).observe(time.perf_counter() - started)
+    return result
+
+
+@router.post("/predict/batch", operation_id="predict_batch", response_model=BatchPredictions)
+async def predict_batch(batch: PredictBatch, served: Served, metrics: Metrics, clock: AppClock,
+                        limit: MaxBatch, model: ModelQuery = None) -> BatchPredictions:
+    """Predict for several readings; all use the same model version."""
+    started = time.perf_counter()
+    target = served.get(model)  # one reference for the whole batch, even if a swap happens
+    if len(batch.items) > limit:
+        raise InvalidEvent("size", f"batch of {len(batch.items)} exceeds the limit of {limit}")
+    now = dt.datetime.fromtimestamp(clock.now(), dt.UTC)
+    predictions = [_predict(target, item, now) for item in batch.items]
+    metrics.predictions.labels(target.spec.model_id).inc(len(predictions))
+    metrics.predict_seconds.labels(target.spec.model_id).observe(time.perf_counter() - started)
+    return BatchPredictions(model_id=target.spec.model_id, model_version=target.snap.version,
+                            predictions=predictions)

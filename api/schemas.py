@@ -1,0 +1,87 @@
+"""Request and response bodies of the API (typed, so /docs is complete)."""
+
+from __future__ import annotations
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from streamwise.events import Name, Value
+
+
+class PredictInput(BaseModel):
+    """A reading to predict for; event time defaults to now (it feeds time features)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        allow_inf_nan=False,
+        json_schema_extra={
+            "examples": [{"device_id": "dev-0001", "values": {"temp_c": 24.0, "humidity_pct": 41.0,
+                                                              "vibration_mm_s": 2.1, "power_w": 190.0}}]
+        },
+    )
+
+    device_id: Name = "unknown"
+    ts: AwareDatetime | None = None
+    values: dict[Name, Value] = Field(min_length=1, max_length=256)
+
+
+class PredictBatch(BaseModel):
+    """Several readings, predicted by the same model version."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[PredictInput] = Field(min_length=1)
+
+
+class Prediction(BaseModel):
+    """One prediction and the model version that made it."""
+
+    model_id: str
+    model_version: int
+    prediction: Value | None = Field(description="label (classification) or value (regression)")
+    probabilities: dict[str, float] | None = Field(
+        default=None, description="class probabilities, for classifiers"
+    )
+
+
+class BatchPredictions(BaseModel):
+    """Predictions for a batch, in input order."""
+
+    model_id: str
+    model_version: int
+    predictions: list[Prediction]
+
+
+class ModelInfo(BaseModel):
+    """A served model: what it learns, how far it got, and how well it does."""
+
+    model_id: str
+    task: str
+    target: str
+    version: int
+    spec_digest: str
+    events_seen: int
+    events_learned: int
+    events_rejected: int
+    metrics: dict[str, dict[str, float | None]] = Field(
+        description="cumulative and rolling progressive-validation metrics"
+    )
+    success: dict[str, float]
+    snapshot_created_at: float
+    last_event_ts: float | None
+    next_offsets: dict[str, int]
+
+
+class Health(BaseModel):
+    """Liveness or readiness, with the reason when not ready."""
+
+    status: str
+    models: dict[str, int | None] = Field(default_factory=dict, description="served versions")
+    store: str | None = None
+    detail: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every error answer."""
+
+    error: str
+    detail: str

@@ -1,0 +1,244 @@
+"""The ``streamwise`` command: demo, produce, learn, serve, replay. The composition root."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+import uvicorn
+from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from api.app import create_app
+from ingest import replay as replay_mod
+from ingest.producer import publish, run_fleet
+from ingest.simulator import Fleet
+from learner.loop import Learner
+from streamwise import logs
+from streamwise.adapters.memory import MemoryBroker, MemorySnapshotStore
+from streamwise.clock import SystemClock
+from streamwise.errors import StreamwiseError
+from streamwise.ports import Bus
+from streamwise.settings import Settings
+from streamwise.telemetry import LearnerMetrics
+from streamwise.wiring import build_bus, build_store
+
+app = typer.Typer(
+    help="Streaming online learning for IoT sensor data (Kafka -> River -> Redis -> FastAPI).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+log = logging.getLogger("streamwise")
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    return ctx.obj  # type: ignore[no-any-return]
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    spec: Annotated[
+        list[Path] | None,
+        typer.Option(help="model spec file (repeatable); overrides STREAMWISE_SPECS"),
+    ] = None,
+) -> None:
+    """Settings come from STREAMWISE_* environment variables (see README: Configuration)."""
+    overrides: dict[str, object] = {"specs": spec} if spec else {}
+    try:
+        settings = Settings.load(**overrides)
+    except StreamwiseError as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(2) from None
+    logs.configure(settings.log_level, settings.log_json)
+    ctx.obj = settings
+
+
+def _learner(settings: Settings, bus: Bus, store: object, key: bytes,
+             registry: CollectorRegistry) -> Learner:
+    return Learner(
+        settings.model_specs(),
+        bus,
+        store,  # type: ignore[arg-type]
+        key,
+        topics=settings.topics,
+        clock=SystemClock(),
+        every_events=settings.snapshot.every_events,
+        every_seconds=settings.snapshot.every_seconds,
+        max_poll_records=settings.kafka.max_poll_records,
+        poll_timeout_s=settings.learner.poll_timeout_s,
+        metrics=LearnerMetrics(registry),
+    )
+
+
+def _stop_on_signals(stop: threading.Event) -> None:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        log.info("stopping", extra={"signal": signal.Signals(signum).name})
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+
+
+def _fail(err: StreamwiseError) -> typer.Exit:
+    console.print(f"[red]error:[/red] {err}")
+    return typer.Exit(1)
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    devices: Annotated[int, typer.Option(min=1, help="simulated devices")] = 20,
+    rate: Annotated[float, typer.Option(min=0.1, help="readings per second, whole fleet")] = 50.0,
+    seed: Annotated[int, typer.Option(help="simulator seed")] = 0,
+) -> None:
+    """Everything in one process, in memory: simulated fleet -> learner -> API and metrics."""
+    settings = _settings(ctx)
+    if settings.bus != "memory" or settings.store != "memory":
+        console.print("[yellow]demo always runs in memory; ignoring STREAMWISE_BUS/STORE[/yellow]")
+        settings = settings.model_copy(update={"bus": "memory", "store": "memory"})
+    try:
+        broker, memory_store = MemoryBroker(settings.kafka.partitions), MemorySnapshotStore()
+        store = build_store(settings, memory_store)
+        key = settings.snapshot_key()
+        learner = _learner(settings, build_bus(settings, broker), store, key, REGISTRY)
+        learner.start()
+        api = create_app(settings.model_specs(), store, key, SystemClock(), registry=REGISTRY,
+                         reload_interval_s=settings.api.reload_interval_s,
+                         max_batch=settings.api.max_batch)
+    except StreamwiseError as err:
+        raise _fail(err) from None
+
+    stop = threading.Event()
+    producer_bus = build_bus(settings, broker)
+    threads = [
+        threading.Thread(target=learner.run, args=(stop,), name="learner", daemon=True),
+        threading.Thread(
+            target=run_fleet,
+            kwargs={"bus": producer_bus, "topic": settings.topics.readings,
+                    "fleet": Fleet(devices, seed=seed), "rate": rate, "duration_s": 0,
+                    "clock": SystemClock(), "should_stop": stop.is_set},
+            name="producer",
+            daemon=True,
+        ),
+    ]
+    for thread in threads:
+        thread.start()
+    base = f"http://{settings.api.host}:{settings.api.port}"
+    console.print(
+        f"[bold green]streamwise demo[/bold green]: {devices} simulated devices at {rate:g} "
+        f"readings/s -> learner ({', '.join(s.model_id for s in settings.model_specs())}) -> API\n"
+        f"  API docs      {base}/docs\n"
+        f"  model+metrics {base}/models\n"
+        f"  Prometheus    {base}/metrics\n"
+        f"  try: curl -s -X POST {base}/predict -H 'content-type: application/json' "
+        "-d '{\"values\": {\"temp_c\": 31, \"humidity_pct\": 40, \"vibration_mm_s\": 7.5, "
+        "\"power_w\": 290}}'\n"
+        "Ctrl-C stops."
+    )
+    server = uvicorn.Server(uvicorn.Config(api, host=settings.api.host, port=settings.api.port,
+                                           log_config=None, access_log=False))
+    try:
+        server.run()
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=10)
+
+
+@app.command()
+def produce(
+    ctx: typer.Context,
+    devices: Annotated[int, typer.Option(min=1, help="simulated devices")] = 20,
+    rate: Annotated[float, typer.Option(min=0.1, help="readings per second, whole fleet")] = 100.0,
+    duration: Annotated[float, typer.Option(min=0, help="seconds; 0 runs until stopped")] = 60.0,
+    seed: Annotated[int, typer.Option(help="simulator seed")] = 0,
+) -> None:
+    """Publish a simulated fleet's readings to the readings topic (acks=all, batched)."""
+    settings = _settings(ctx)
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    try:
+        bus = build_bus(settings)
+        total = int(rate * duration) if duration else None
+        with _progress() as progress:
+            task = progress.add_task("producing", total=total)
+            sent = run_fleet(bus, settings.topics.readings, Fleet(devices, seed=seed), rate,
+                             duration, SystemClock(),
+                             on_progress=lambda n: progress.update(task, completed=n),
+                             should_stop=stop.is_set)
+        bus.close()
+    except StreamwiseError as err:
+        raise _fail(err) from None
+    log.info("produced", extra={"readings": sent, "topic": settings.topics.readings})
+
+
+@app.command()
+def replay(
+    ctx: typer.Context,
+    dataset: Annotated[str, typer.Option(help="river:<Name>, a dataset bundled with River")],
+    limit: Annotated[int | None, typer.Option(min=1, help="stop after this many samples")] = None,
+) -> None:
+    """Stream a River dataset through the bus in order (target travels as label "y")."""
+    settings = _settings(ctx)
+    try:
+        total = replay_mod.load_dataset(dataset).n_samples
+        bus = build_bus(settings)
+        with _progress() as progress:
+            task = progress.add_task(f"replaying {dataset}", total=min(total, limit or total))
+            sent = 0
+            for reading in replay_mod.readings(dataset, limit):
+                sent += publish(bus, settings.topics.readings, [reading])
+                if sent % 1000 == 0:
+                    progress.update(task, completed=sent)
+            bus.flush(timeout_s=60.0)
+            progress.update(task, completed=sent)
+        bus.close()
+    except StreamwiseError as err:
+        raise _fail(err) from None
+    log.info("replayed", extra={"dataset": dataset, "readings": sent})
+
+
+@app.command()
+def learn(ctx: typer.Context) -> None:
+    """Consume readings, predict -> score -> learn, and snapshot models with their offsets."""
+    settings = _settings(ctx)
+    stop = threading.Event()
+    _stop_on_signals(stop)
+    try:
+        if settings.learner.metrics_port:
+            start_http_server(settings.learner.metrics_port, addr=settings.learner.metrics_host)
+        bus = build_bus(settings)
+        learner = _learner(settings, bus, build_store(settings), settings.snapshot_key(), REGISTRY)
+        learner.start()
+        learner.run(stop)
+        bus.close()
+    except StreamwiseError as err:
+        raise _fail(err) from None
+
+
+@app.command()
+def serve(ctx: typer.Context) -> None:
+    """Serve predictions, models and metrics over HTTP from the snapshot store."""
+    settings = _settings(ctx)
+    try:
+        api = create_app(settings.model_specs(), build_store(settings), settings.snapshot_key(),
+                         SystemClock(), registry=REGISTRY,
+                         reload_interval_s=settings.api.reload_interval_s,
+                         max_batch=settings.api.max_batch)
+    except StreamwiseError as err:
+        raise _fail(err) from None
+    uvicorn.run(api, host=settings.api.host, port=settings.api.port, log_config=None,
+                access_log=False)
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=False)

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from prometheus_client import CollectorRegistry
@@ -97,6 +98,17 @@ def create_app(
     async def streamwise_error(request: Request, err: StreamwiseError) -> JSONResponse:
         return JSONResponse(
             {"error": type(err).__name__, "detail": str(err)}, status_code=_status_of(err)
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, err: RequestValidationError) -> JSONResponse:
+        # FastAPI's default echoes the input back, and a NaN in it cannot be encoded as JSON.
+        problems = [
+            {"loc": [str(p) for p in e["loc"]], "msg": e["msg"], "type": e["type"]}
+            for e in err.errors()
+        ]
+        return JSONResponse(
+            {"error": "RequestValidationError", "detail": problems}, status_code=422
         )
 
     for router in (predict.router, model.router, health.router, metrics.router):

@@ -54,7 +54,9 @@ class ServedModels:
         """The served model, or a clear error if unknown or not loaded yet."""
         model_id = model_id or self.default_model
         if model_id not in self.specs:
-            raise UnknownModel(f"model {model_id!r} is not served here; known: {sorted(self.specs)}")
+            raise UnknownModel(
+                f"model {model_id!r} is not served here; known: {sorted(self.specs)}"
+            )
         served = self._served.get(model_id)
         if served is None:
             raise ModelNotReady(f"model {model_id!r} has no snapshot yet; is the learner running?")
@@ -65,8 +67,9 @@ class ServedModels:
 
     def versions(self) -> dict[str, int | None]:
         """Served version per configured model (None: not loaded yet)."""
-        return {mid: (m.snap.version if (m := self._served.get(mid)) else None)
-                for mid in self.specs}
+        return {
+            mid: (m.snap.version if (m := self._served.get(mid)) else None) for mid in self.specs
+        }
 
     def snapshots(self) -> list[snapshot.Snapshot]:
         """The served snapshots, for the Prometheus collector."""
@@ -109,13 +112,21 @@ class ServedModels:
         except SnapshotRejected as err:
             self._rejected[model_id] = latest
             self._count(model_id, "rejected")
-            log.error("snapshot rejected", extra={"model_id": model_id, "version": latest,
-                                                  "error": str(err)})
+            log.error(
+                "snapshot rejected",
+                extra={"model_id": model_id, "version": latest, "error": str(err)},
+            )
             return 0
         self._served[model_id] = ServedModel(spec, snap, self._clock.now())
         self._count(model_id, "loaded")
-        log.info("snapshot loaded", extra={"model_id": model_id, "version": snap.version,
-                                           "events_learned": snap.events_learned})
+        log.info(
+            "snapshot loaded",
+            extra={
+                "model_id": model_id,
+                "version": snap.version,
+                "events_learned": snap.events_learned,
+            },
+        )
         return 1
 
     def _count(self, model_id: str, outcome: str) -> None:

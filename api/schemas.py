@@ -14,8 +14,17 @@ class PredictInput(BaseModel):
         extra="forbid",
         allow_inf_nan=False,
         json_schema_extra={
-            "examples": [{"device_id": "dev-0001", "values": {"temp_c": 24.0, "humidity_pct": 41.0,
-                                                              "vibration_mm_s": 2.1, "power_w": 190.0}}]
+            "examples": [
+                {
+                    "device_id": "dev-0001",
+                    "values": {
+                        "temp_c": 24.0,
+                        "humidity_pct": 41.0,
+                        "vibration_mm_s": 2.1,
+                        "power_w": 190.0,
+                    },
+                }
+            ]
         },
     )
 

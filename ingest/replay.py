@@ -1,4 +1,4 @@
-"""Replay River's bundled datasets as readings, in order, so results can be checked against River."""
+"""Replay River's bundled datasets as readings, in order, to check results against River."""
 
 from __future__ import annotations
 

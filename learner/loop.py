@@ -77,11 +77,11 @@ class ModelSlot:
 
     def observe(self, reading: Reading) -> bool:
         """Predict, score, learn, in River's progressive-validation order. True if learned."""
-        x = to_x(reading, self.spec)
-        prediction: Prediction = self._predict(x)  # 1. predict: the label is not seen yet
+        x = to_x(reading, self.spec)  # both raise InvalidEvent before the model is touched
+        y = target_of(reading, self.spec)
+        prediction: Prediction = self._predict(x)  # 1. predict: the label is not used yet
         self.events_seen += 1
         self.last_event_ts = reading.ts.timestamp()
-        y = target_of(reading, self.spec)
         if y is None:
             return False
         self.board.update(y, prediction)  # 2. score
@@ -163,9 +163,12 @@ class Learner:
                 slot = ModelSlot.restore(spec, snapshot.decode(stored.blob, self._key))
                 log.info(
                     "restored model",
-                    extra={"model_id": spec.model_id, "version": slot.version,
-                           "events_learned": slot.events_learned,
-                           "next_offsets": _offsets_repr(slot.next_offsets)},
+                    extra={
+                        "model_id": spec.model_id,
+                        "version": slot.version,
+                        "events_learned": slot.events_learned,
+                        "next_offsets": _offsets_repr(slot.next_offsets),
+                    },
                 )
             self.slots.append(slot)
         # Counters count this process's work, not what restored snapshots had already learned.
@@ -199,25 +202,43 @@ class Learner:
 
     def _process(self, record: Record) -> None:
         tp = (record.topic, record.partition)
-        behind = [s for s in self.slots if record.offset >= s.next_offsets.get(tp, 0)]
-        if not behind:
-            return
+        next_offset = record.offset + 1
+        rejection: InvalidEvent | None = None
+        processed = False
         try:
             reading = accept(record)
         except InvalidEvent as err:
-            letter = dead_letter(record, err, self._clock.now())
+            reading, rejection = None, err
+        for slot in self.slots:
+            if record.offset < slot.next_offsets.get(tp, 0):
+                continue  # this model's snapshot already covers the record
+            processed = True
+            if reading is not None:
+                try:
+                    slot.observe(reading)
+                except InvalidEvent as err:  # valid event, unusable features for this model
+                    rejection = err
+                    self._reject(slot, err)
+            else:
+                assert rejection is not None
+                self._reject(slot, rejection)
+            slot.next_offsets[tp] = next_offset  # consumed, learned or not
+        if rejection is not None and processed:
+            letter = dead_letter(record, rejection, self._clock.now())
             self._bus.publish(self._topics.dead_letters, record.key or "", letter.encode())
-            log.debug("dead-lettered", extra={"reason": err.reason, "partition": record.partition,
-                                              "offset": record.offset})
-            for slot in behind:
-                slot.events_rejected += 1
-                slot.next_offsets[tp] = record.offset + 1
-                if self._metrics is not None:
-                    self._metrics.dead_letters.labels(slot.spec.model_id, err.reason).inc()
-            return
-        for slot in behind:
-            slot.observe(reading)
-            slot.next_offsets[tp] = record.offset + 1  # consumed, learned or not
+            log.debug(
+                "dead-lettered",
+                extra={
+                    "reason": rejection.reason,
+                    "partition": record.partition,
+                    "offset": record.offset,
+                },
+            )
+
+    def _reject(self, slot: ModelSlot, err: InvalidEvent) -> None:
+        slot.events_rejected += 1
+        if self._metrics is not None:
+            self._metrics.dead_letters.labels(slot.spec.model_id, err.reason).inc()
 
     def checkpoint(self) -> None:
         """Flush dead letters, then save every model's snapshot, then commit (advisory)."""
@@ -244,9 +265,14 @@ class Learner:
             self._metrics.snapshot_version.labels(model_id).set(version)
         log.info(
             "snapshot saved",
-            extra={"model_id": slot.spec.model_id, "version": version, "bytes": len(blob),
-                   "events_learned": slot.events_learned, "seconds": round(elapsed, 4),
-                   "next_offsets": _offsets_repr(slot.next_offsets)},
+            extra={
+                "model_id": slot.spec.model_id,
+                "version": version,
+                "bytes": len(blob),
+                "events_learned": slot.events_learned,
+                "seconds": round(elapsed, 4),
+                "next_offsets": _offsets_repr(slot.next_offsets),
+            },
         )
 
     def _export(self) -> None:
@@ -283,4 +309,6 @@ def _outcomes(slot: ModelSlot) -> dict[str, int]:
 
 
 def _offsets_repr(offsets: dict[tuple[str, int], int]) -> dict[str, int]:
-    return {f"{topic}/{partition}": offset for (topic, partition), offset in sorted(offsets.items())}
+    return {
+        f"{topic}/{partition}": offset for (topic, partition), offset in sorted(offsets.items())
+    }

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import inspect
+import typing
 from typing import Any
 
-from river import base, compose, forest, linear_model, metrics, naive_bayes, neighbors, optim
-from river import preprocessing, tree
+import pydantic
+from river import (
+    base,
+    compose,
+    forest,
+    linear_model,
+    metrics,
+    naive_bayes,
+    neighbors,
+    optim,
+    preprocessing,
+    tree,
+)
 
 from streamwise.errors import SpecError
 from streamwise.spec import ModelSpec, StepSpec
@@ -73,17 +85,37 @@ def build_step(step: StepSpec) -> Any:
     accepted = inspect.signature(cls).parameters
     unknown = sorted(set(step.params) - set(accepted))
     if unknown:
-        raise SpecError(
-            f"{step.name} has no parameter(s) {unknown}; it takes {sorted(accepted)}"
-        )
+        raise SpecError(f"{step.name} has no parameter(s) {unknown}; it takes {sorted(accepted)}")
     kwargs = {
-        name: build_step(value) if isinstance(value, StepSpec) else value
+        name: build_step(value) if isinstance(value, StepSpec) else _checked(cls, name, value)
         for name, value in step.params.items()
     }
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as err:
         raise SpecError(f"{step.name}({kwargs}) cannot be built: {err}") from err
+
+
+def _checked(cls: type, name: str, value: Any) -> Any:
+    """Check a plain parameter against the constructor's annotation, when it is a plain type.
+
+    River validates few arguments itself; a wrong type would otherwise surface only when the
+    first event is learned, deep in the learner.
+    """
+    try:
+        hint = typing.get_type_hints(cls.__init__).get(name)
+        adapter = pydantic.TypeAdapter(hint) if hint is not None else None
+    except Exception:  # annotations naming River base classes: River checks those itself
+        adapter = None
+    if adapter is None:
+        return value
+    try:
+        return adapter.validate_python(value)
+    except pydantic.ValidationError as err:
+        raise SpecError(
+            f"{cls.__name__}: parameter {name}={value!r} must be {hint}: "
+            f"{err.errors(include_url=False)[0]['msg']}"
+        ) from None
 
 
 def build_model(spec: ModelSpec) -> base.Estimator:

@@ -40,10 +40,14 @@ class Scoreboard:
         rolling: dict[str, utils.Rolling] | None = None,
     ) -> None:
         self.cumulative = cumulative if cumulative is not None else build_metrics(spec)
-        self.rolling = rolling if rolling is not None else {
-            name: utils.Rolling(METRICS[name], window_size=spec.rolling_window)
-            for name in spec.metrics
-        }
+        self.rolling = (
+            rolling
+            if rolling is not None
+            else {
+                name: utils.Rolling(METRICS[name], window_size=spec.rolling_window)
+                for name in spec.metrics
+            }
+        )
         # Regression metrics have no requires_labels: they score the predicted value.
         pairs = [(m, self.rolling[name]) for name, m in self.cumulative.items()]
         self._on_labels = [(m, r) for m, r in pairs if getattr(m, "requires_labels", True)]

@@ -61,8 +61,9 @@ def main(
     ctx.obj = settings
 
 
-def _learner(settings: Settings, bus: Bus, store: object, key: bytes,
-             registry: CollectorRegistry) -> Learner:
+def _learner(
+    settings: Settings, bus: Bus, store: object, key: bytes, registry: CollectorRegistry
+) -> Learner:
     return Learner(
         settings.model_specs(),
         bus,
@@ -110,9 +111,15 @@ def demo(
         key = settings.snapshot_key()
         learner = _learner(settings, build_bus(settings, broker), store, key, REGISTRY)
         learner.start()
-        api = create_app(settings.model_specs(), store, key, SystemClock(), registry=REGISTRY,
-                         reload_interval_s=settings.api.reload_interval_s,
-                         max_batch=settings.api.max_batch)
+        api = create_app(
+            settings.model_specs(),
+            store,
+            key,
+            SystemClock(),
+            registry=REGISTRY,
+            reload_interval_s=settings.api.reload_interval_s,
+            max_batch=settings.api.max_batch,
+        )
     except StreamwiseError as err:
         raise _fail(err) from None
 
@@ -122,9 +129,15 @@ def demo(
         threading.Thread(target=learner.run, args=(stop,), name="learner", daemon=True),
         threading.Thread(
             target=run_fleet,
-            kwargs={"bus": producer_bus, "topic": settings.topics.readings,
-                    "fleet": Fleet(devices, seed=seed), "rate": rate, "duration_s": 0,
-                    "clock": SystemClock(), "should_stop": stop.is_set},
+            kwargs={
+                "bus": producer_bus,
+                "topic": settings.topics.readings,
+                "fleet": Fleet(devices, seed=seed),
+                "rate": rate,
+                "duration_s": 0,
+                "clock": SystemClock(),
+                "should_stop": stop.is_set,
+            },
             name="producer",
             daemon=True,
         ),
@@ -139,12 +152,15 @@ def demo(
         f"  model+metrics {base}/models\n"
         f"  Prometheus    {base}/metrics\n"
         f"  try: curl -s -X POST {base}/predict -H 'content-type: application/json' "
-        "-d '{\"values\": {\"temp_c\": 31, \"humidity_pct\": 40, \"vibration_mm_s\": 7.5, "
-        "\"power_w\": 290}}'\n"
+        '-d \'{"values": {"temp_c": 31, "humidity_pct": 40, "vibration_mm_s": 7.5, '
+        '"power_w": 290}}\'\n'
         "Ctrl-C stops."
     )
-    server = uvicorn.Server(uvicorn.Config(api, host=settings.api.host, port=settings.api.port,
-                                           log_config=None, access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            api, host=settings.api.host, port=settings.api.port, log_config=None, access_log=False
+        )
+    )
     try:
         server.run()
     finally:
@@ -170,10 +186,16 @@ def produce(
         total = int(rate * duration) if duration else None
         with _progress() as progress:
             task = progress.add_task("producing", total=total)
-            sent = run_fleet(bus, settings.topics.readings, Fleet(devices, seed=seed), rate,
-                             duration, SystemClock(),
-                             on_progress=lambda n: progress.update(task, completed=n),
-                             should_stop=stop.is_set)
+            sent = run_fleet(
+                bus,
+                settings.topics.readings,
+                Fleet(devices, seed=seed),
+                rate,
+                duration,
+                SystemClock(),
+                on_progress=lambda n: progress.update(task, completed=n),
+                should_stop=stop.is_set,
+            )
         bus.close()
     except StreamwiseError as err:
         raise _fail(err) from None
@@ -229,16 +251,28 @@ def serve(ctx: typer.Context) -> None:
     """Serve predictions, models and metrics over HTTP from the snapshot store."""
     settings = _settings(ctx)
     try:
-        api = create_app(settings.model_specs(), build_store(settings), settings.snapshot_key(),
-                         SystemClock(), registry=REGISTRY,
-                         reload_interval_s=settings.api.reload_interval_s,
-                         max_batch=settings.api.max_batch)
+        api = create_app(
+            settings.model_specs(),
+            build_store(settings),
+            settings.snapshot_key(),
+            SystemClock(),
+            registry=REGISTRY,
+            reload_interval_s=settings.api.reload_interval_s,
+            max_batch=settings.api.max_batch,
+        )
     except StreamwiseError as err:
         raise _fail(err) from None
-    uvicorn.run(api, host=settings.api.host, port=settings.api.port, log_config=None,
-                access_log=False)
+    uvicorn.run(
+        api, host=settings.api.host, port=settings.api.port, log_config=None, access_log=False
+    )
 
 
 def _progress() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console, transient=False)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )

@@ -21,7 +21,7 @@ class InvalidEvent(StreamwiseError):
     Parameters
     ----------
     reason
-        Stable machine-readable code (``schema``, ``range``, ``duplicate``, ``late``, ``size``).
+        Stable machine-readable code: ``schema``, ``size`` or ``type``.
     detail
         Human-readable explanation.
     raw

@@ -115,7 +115,9 @@ class Label(_Event):
 
 def _decode(kind: type[EventT], raw: bytes) -> EventT:
     if len(raw) > MAX_EVENT_BYTES:
-        raise InvalidEvent("size", f"{len(raw)} bytes exceeds the {MAX_EVENT_BYTES}-byte limit", raw)
+        raise InvalidEvent(
+            "size", f"{len(raw)} bytes exceeds the {MAX_EVENT_BYTES}-byte limit", raw
+        )
     try:
         return kind.model_validate_json(raw)
     except ValidationError as err:

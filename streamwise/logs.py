@@ -18,8 +18,9 @@ class JsonFormatter(logging.Formatter):
     --------
     >>> rec = logging.makeLogRecord({"msg": "snapshot saved", "levelname": "INFO",
     ...                              "name": "learner", "created": 0, "version": 3})
-    >>> JsonFormatter().format(rec)
-    '{"ts": "1970-01-01T00:00:00.000Z", "level": "INFO", "logger": "learner", "msg": "snapshot saved", "version": 3}'
+    >>> print(JsonFormatter().format(rec))
+    {"ts": "1970-01-01T00:00:00.000Z", "level": "INFO", "logger": "learner",
+     "msg": "snapshot saved", "version": 3}
     """
 
     def format(self, record: logging.LogRecord) -> str:
@@ -47,7 +48,9 @@ def configure(level: str = "INFO", as_json: bool = True) -> None:
     """Send every log line to stderr, as JSON or as readable text."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        JsonFormatter() if as_json else _PlainFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        JsonFormatter()
+        if as_json
+        else _PlainFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -70,7 +70,9 @@ class ApiSettings(_Section):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    reload_interval_s: float = Field(default=0.5, gt=0, description="how often to look for snapshots")
+    reload_interval_s: float = Field(
+        default=0.5, gt=0, description="how often to look for snapshots"
+    )
     max_batch: int = Field(default=1000, ge=1)
 
 

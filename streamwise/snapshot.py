@@ -20,7 +20,7 @@ from streamwise.errors import SnapshotRejected
 MAGIC = b"SWS1"
 _DIGEST_BYTES = 32
 
-#: Module prefixes whose classes a snapshot may contain.
+#: Module prefixes whose classes and functions a snapshot may refer to.
 _ALLOWED_MODULE_PREFIXES = (
     "river.",
     "numpy",
@@ -28,20 +28,50 @@ _ALLOWED_MODULE_PREFIXES = (
     "collections",
     "streamwise.snapshot",
     "datetime",
-    "copyreg",
-    "_codecs",
-    "functools",
-    "math",
-    "operator",
     "random",
+    "functools",
+    "copyreg",
 )
-#: builtins that only build data; getattr, eval, exec and friends are deliberately absent.
-_ALLOWED_BUILTINS = frozenset(
-    {"dict", "list", "tuple", "set", "frozenset", "int", "float", "complex", "bool", "str",
-     "bytes", "bytearray", "slice", "range", "object"}
+#: Single names outside those modules that River models pickle and that only build data.
+_ALLOWED_NAMES = frozenset(
+    {
+        ("builtins", n)
+        for n in (
+            "dict",
+            "list",
+            "tuple",
+            "set",
+            "frozenset",
+            "int",
+            "float",
+            "complex",
+            "bool",
+            "str",
+            "bytes",
+            "bytearray",
+            "slice",
+            "range",
+            "object",
+        )
+    }
+    | {("statistics", "NormalDist"), ("copy", "deepcopy"), ("math", "inf"), ("math", "nan")}
 )
-_DENIED_NAMES = frozenset({"eval", "exec", "system", "getattr", "__import__", "attrgetter",
-                           "methodcaller", "open", "compile"})
+
+
+def _bound_method(obj: object, name: str) -> Any:
+    """``getattr`` as pickle uses it for bound methods (PA models keep one), and nothing more.
+
+    A general getattr would let a crafted pickle walk from any allowed object to ``__globals__``
+    and on to ``os``; a method of an allow-listed class, by a non-dunder name, cannot.
+    """
+    if name.startswith("__"):
+        raise SnapshotRejected(f"snapshot asks for attribute {name!r}, which is not allowed")
+    value = getattr(obj, name)
+    func = getattr(value, "__func__", None)
+    module = getattr(func, "__module__", "") or ""
+    if func is None or not module.startswith(_ALLOWED_MODULE_PREFIXES):
+        raise SnapshotRejected(f"snapshot asks for {type(obj).__name__}.{name}, not a model method")
+    return value
 
 
 @dataclass(slots=True)
@@ -70,14 +100,11 @@ class Snapshot:
 
 class _RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
-        allowed = (
-            (module == "builtins" and name in _ALLOWED_BUILTINS)
-            or module.startswith(_ALLOWED_MODULE_PREFIXES)
-            or module in {"numpy", "collections", "datetime", "copyreg", "math"}
-        )
-        if not allowed or name in _DENIED_NAMES:
-            raise SnapshotRejected(f"snapshot refers to {module}.{name}, which is not allow-listed")
-        return super().find_class(module, name)
+        if (module, name) == ("builtins", "getattr"):
+            return _bound_method
+        if (module, name) in _ALLOWED_NAMES or module.startswith(_ALLOWED_MODULE_PREFIXES):
+            return super().find_class(module, name)
+        raise SnapshotRejected(f"snapshot refers to {module}.{name}, which is not allow-listed")
 
 
 def _sign(key: bytes, body: bytes) -> bytes:
@@ -95,7 +122,7 @@ def encode(snapshot: Snapshot, key: bytes) -> bytes:
     >>> decode(blob, b"x" * 32)
     Traceback (most recent call last):
     ...
-    streamwise.errors.SnapshotRejected: snapshot signature mismatch: STREAMWISE_SNAPSHOT__KEY must match the learner's key
+    streamwise.errors.SnapshotRejected: snapshot signature mismatch: STREAMWISE_SNAPSHOT__KEY ...
     """
     body = pickle.dumps(snapshot, protocol=pickle.HIGHEST_PROTOCOL)
     return MAGIC + _sign(key, body) + body

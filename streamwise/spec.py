@@ -135,7 +135,7 @@ class ModelSpec(BaseModel):
     >>> ModelSpec.example(metrics=["MAE"])
     Traceback (most recent call last):
     ...
-    streamwise.errors.SpecError: invalid model spec: metrics: metric 'MAE' does not apply to a binary task
+    streamwise.errors.SpecError: invalid model spec: metrics: metric 'MAE' does not apply to ...
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -162,7 +162,9 @@ class ModelSpec(BaseModel):
             )
         for name in [*self.metrics, *self.success]:
             if name not in METRIC_TASKS:
-                raise ValueError(f"metrics: unknown metric {name!r}; choose from {sorted(METRIC_TASKS)}")
+                raise ValueError(
+                    f"metrics: unknown metric {name!r}; choose from {sorted(METRIC_TASKS)}"
+                )
             if self.task not in METRIC_TASKS[name]:
                 raise ValueError(f"metrics: metric {name!r} does not apply to a {self.task} task")
         if len(set(self.metrics)) != len(self.metrics):
@@ -178,8 +180,9 @@ class ModelSpec(BaseModel):
             return cls.model_validate(data)
         except ValidationError as err:
             problems = "; ".join(
-                ".".join([*(str(p) for p in e["loc"]), e["msg"].removeprefix("Value error, ")])
-                .replace(".", ": ", len(e["loc"]))
+                ".".join(
+                    [*(str(p) for p in e["loc"]), e["msg"].removeprefix("Value error, ")]
+                ).replace(".", ": ", len(e["loc"]))
                 for e in err.errors(include_url=False)
             )
             raise SpecError(f"invalid model {source}: {problems}") from None
@@ -205,6 +208,11 @@ class ModelSpec(BaseModel):
         }
         data.update(overrides)
         return cls.parse(data)
+
+    @property
+    def numeric_only(self) -> bool:
+        """Whether every feature must be a number (no step of the pipeline encodes strings)."""
+        return not any(step.name == "OneHotEncoder" for step in self.pipeline)
 
     def digest(self) -> str:
         """Stable hash of the spec; a snapshot trained from another spec is refused."""

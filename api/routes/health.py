@@ -17,8 +17,12 @@ def healthz() -> Health:
     return Health(status="ok")
 
 
-@router.get("/readyz", operation_id="readyz", response_model=Health,
-            responses={503: {"model": Health, "description": "no model loaded yet"}})
+@router.get(
+    "/readyz",
+    operation_id="readyz",
+    response_model=Health,
+    responses={503: {"model": Health, "description": "no model loaded yet"}},
+)
 def readyz(served: Served) -> JSONResponse:
     """Ready once every configured model has a verified snapshot loaded.
 
@@ -31,6 +35,10 @@ def readyz(served: Served) -> JSONResponse:
         body = Health(status="ready", models=versions, store=store)
         return JSONResponse(body.model_dump(), status_code=200)
     missing = sorted(mid for mid, v in versions.items() if v is None)
-    body = Health(status="not ready", models=versions, store=store,
-                  detail=f"no snapshot loaded yet for {missing}")
+    body = Health(
+        status="not ready",
+        models=versions,
+        store=store,
+        detail=f"no snapshot loaded yet for {missing}",
+    )
     return JSONResponse(body.model_dump(), status_code=503)

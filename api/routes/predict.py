@@ -23,14 +23,16 @@ ModelQuery = Annotated[
 
 
 def _predict(served: ServedModel, item: PredictInput, now: dt.datetime) -> Prediction:
-    reading = Reading(event_id="api", device_id=item.device_id, ts=item.ts or now,
-                      values=item.values)
+    reading = Reading(
+        event_id="api", device_id=item.device_id, ts=item.ts or now, values=item.values
+    )
     x = to_x(reading, served.spec)
     model = served.snap.model
     if served.spec.task == "regression":
         value = model.predict_one(x)
-        return Prediction(model_id=served.spec.model_id, model_version=served.snap.version,
-                          prediction=value)
+        return Prediction(
+            model_id=served.spec.model_id, model_version=served.snap.version, prediction=value
+        )
     proba = model.predict_proba_one(x)
     label = max(proba, key=proba.get) if proba else None
     return Prediction(
@@ -42,8 +44,9 @@ def _predict(served: ServedModel, item: PredictInput, now: dt.datetime) -> Predi
 
 
 @router.post("/predict", operation_id="predict", response_model=Prediction)
-async def predict(item: PredictInput, served: Served, metrics: Metrics, clock: AppClock,
-                  model: ModelQuery = None) -> Prediction:
+async def predict(
+    item: PredictInput, served: Served, metrics: Metrics, clock: AppClock, model: ModelQuery = None
+) -> Prediction:
     """Predict for one reading with the latest snapshot of a model."""
     started = time.perf_counter()
     target = served.get(model)
@@ -54,8 +57,14 @@ async def predict(item: PredictInput, served: Served, metrics: Metrics, clock: A
 
 
 @router.post("/predict/batch", operation_id="predict_batch", response_model=BatchPredictions)
-async def predict_batch(batch: PredictBatch, served: Served, metrics: Metrics, clock: AppClock,
-                        limit: MaxBatch, model: ModelQuery = None) -> BatchPredictions:
+async def predict_batch(
+    batch: PredictBatch,
+    served: Served,
+    metrics: Metrics,
+    clock: AppClock,
+    limit: MaxBatch,
+    model: ModelQuery = None,
+) -> BatchPredictions:
     """Predict for several readings; all use the same model version."""
     started = time.perf_counter()
     target = served.get(model)  # one reference for the whole batch, even if a swap happens
@@ -65,5 +74,6 @@ async def predict_batch(batch: PredictBatch, served: Served, metrics: Metrics, c
     predictions = [_predict(target, item, now) for item in batch.items]
     metrics.predictions.labels(target.spec.model_id).inc(len(predictions))
     metrics.predict_seconds.labels(target.spec.model_id).observe(time.perf_counter() - started)
-    return BatchPredictions(model_id=target.spec.model_id, model_version=target.snap.version,
-                            predictions=predictions)
+    return BatchPredictions(
+        model_id=target.spec.model_id, model_version=target.snap.version, predictions=predictions
+    )

@@ -61,7 +61,9 @@ class KafkaBus:
                     batch_size=s.batch_size,
                 )
             except KafkaError as err:
-                raise BusError(f"cannot connect a producer to {s.bootstrap_servers}: {err}") from err
+                raise BusError(
+                    f"cannot connect a producer to {s.bootstrap_servers}: {err}"
+                ) from err
         return self._producer
 
     def publish(self, topic: str, key: str, value: bytes) -> None:
@@ -101,8 +103,12 @@ class KafkaBus:
                     continue
                 try:
                     admin.create_topics(
-                        {topic: {"num_partitions": s.partitions,
-                                 "replication_factor": s.replication_factor}},
+                        {
+                            topic: {
+                                "num_partitions": s.partitions,
+                                "replication_factor": s.replication_factor,
+                            }
+                        },
                         wait_for_metadata=True,
                     )
                     log.info("topic created", extra={"topic": topic, "partitions": s.partitions})
@@ -134,7 +140,9 @@ class KafkaBus:
             consumer.assign(partitions)
             consumer.seek_to_beginning(*partitions)
         except KafkaError as err:
-            raise BusError(f"cannot consume {list(topics)} from {s.bootstrap_servers}: {err}") from err
+            raise BusError(
+                f"cannot consume {list(topics)} from {s.bootstrap_servers}: {err}"
+            ) from err
         self._consumer = consumer
 
     def _get_consumer(self) -> KafkaConsumer:
@@ -150,8 +158,14 @@ class KafkaBus:
         except KafkaError as err:
             raise BusError(f"poll failed: {err}") from err
         return [
-            Record(m.topic, m.partition, m.offset, m.key.decode() if m.key is not None else None,
-                   m.value, m.timestamp)
+            Record(
+                m.topic,
+                m.partition,
+                m.offset,
+                m.key.decode() if m.key is not None else None,
+                m.value,
+                m.timestamp,
+            )
             for messages in batches.values()
             for m in messages
         ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from streamwise.errors import BusError, SnapshotConflict
 from streamwise.ports import Offsets, Record, StoredSnapshot
@@ -157,5 +157,3 @@ class MemorySnapshotStore:
 
     def close(self) -> None:
         return None
-
-

@@ -42,11 +42,21 @@ def publish(bus: MemoryBus, dataset: str, limit: int | None = None) -> int:
     return n
 
 
-def make_learner(broker: MemoryBroker, store: MemorySnapshotStore, *specs: ModelSpec,
-                 every_events: int = 100) -> Learner:
-    learner = Learner(specs, MemoryBus(broker), store, KEY, topics=TOPICS, clock=FakeClock(),
-                      every_events=every_events, every_seconds=1e9, max_poll_records=50,
-                      poll_timeout_s=0.0)
+def make_learner(
+    broker: MemoryBroker, store: MemorySnapshotStore, *specs: ModelSpec, every_events: int = 100
+) -> Learner:
+    learner = Learner(
+        specs,
+        MemoryBus(broker),
+        store,
+        KEY,
+        topics=TOPICS,
+        clock=FakeClock(),
+        every_events=every_events,
+        every_seconds=1e9,
+        max_poll_records=50,
+        poll_timeout_s=0.0,
+    )
     learner.start()
     return learner
 
@@ -56,8 +66,9 @@ def drain(learner: Learner) -> None:
         pass
 
 
-@pytest.mark.parametrize(("spec", "dataset"), [(CLASSIFIER, "river:Phishing"),
-                                               (REGRESSOR, "river:TrumpApproval")])
+@pytest.mark.parametrize(
+    ("spec", "dataset"), [(CLASSIFIER, "river:Phishing"), (REGRESSOR, "river:TrumpApproval")]
+)
 def test_metrics_equal_river_progressive_val_score(spec: ModelSpec, dataset: str) -> None:
     broker, store = MemoryBroker(), MemorySnapshotStore()
     n = publish(MemoryBus(broker), dataset)
@@ -101,7 +112,8 @@ def test_model_ahead_of_another_skips_what_it_already_learned() -> None:
     store = MemorySnapshotStore()
     first = make_learner(broker, store, CLASSIFIER)
     drain(first)
-    both = make_learner(broker, store, CLASSIFIER, REGRESSOR.model_copy(update={"model_id": "r"}))
+    other = ModelSpec.example(model_id="phishing-nb", target="y", pipeline=[{"name": "GaussianNB"}])
+    both = make_learner(broker, store, CLASSIFIER, other)
     drain(both)
     assert [s.events_learned for s in both.slots] == [400, 400]
 
@@ -122,3 +134,24 @@ def test_bad_records_go_to_dead_letters_with_reason_and_position() -> None:
     (record,) = reader.poll(10, 0.0)
     letter = DeadLetter.model_validate_json(record.value)
     assert (letter.reason, letter.offset, letter.original()) == ("schema", 10, b"{not json")
+
+
+def test_wrongly_typed_values_are_dead_lettered_per_model_and_nothing_else_is_lost() -> None:
+    broker, store = MemoryBroker(partitions=1), MemorySnapshotStore()
+    bus = MemoryBus(broker)
+    good = list(replay.readings("river:TrumpApproval", limit=5))
+    bad_feature = good[0].model_copy(update={"event_id": "bad-1", "values": {"x": "warm"}})
+    bad_target = good[0].model_copy(update={"event_id": "bad-2", "labels": {"y": "high"}})
+    for reading in [*good[:2], bad_feature, bad_target, *good[2:]]:
+        bus.publish(TOPICS.readings, reading.device_id, reading.encode())
+    bus.flush(1.0)
+    learner = make_learner(broker, store, REGRESSOR)
+    drain(learner)
+    learner.checkpoint()
+    (slot,) = learner.slots
+    assert (slot.events_learned, slot.events_rejected) == (5, 2)
+    assert slot.next_offsets == {(TOPICS.readings, 0): 7}
+    reader = MemoryBus(broker)
+    reader.subscribe([TOPICS.dead_letters])
+    reasons = [DeadLetter.model_validate_json(r.value).reason for r in reader.poll(10, 0.0)]
+    assert reasons == ["type", "type"]

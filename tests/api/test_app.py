@@ -1,0 +1,194 @@
+"""The API over the memory store: readiness, predictions with versions, hot swap, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from prometheus_client import CollectorRegistry
+
+from api.app import create_app
+from ingest import replay
+from learner.loop import ModelSlot
+from streamwise import snapshot
+from streamwise.adapters.memory import MemorySnapshotStore
+from streamwise.clock import FakeClock
+from streamwise.spec import ModelSpec
+
+KEY = b"a" * 32
+CLASSIFIER = ModelSpec.example(model_id="phishing", target="y", metrics=["Accuracy", "LogLoss"])
+REGRESSOR = ModelSpec.example(
+    model_id="trump",
+    task="regression",
+    target="y",
+    pipeline=[{"name": "StandardScaler"}, {"name": "LinearRegression"}],
+    metrics=["MAE"],
+)
+
+
+def train_and_save(
+    store: MemorySnapshotStore,
+    spec: ModelSpec,
+    dataset: str,
+    n: int,
+    version: int,
+    key: bytes = KEY,
+) -> ModelSlot:
+    slot = ModelSlot.fresh(spec)
+    for reading in replay.readings(dataset, limit=n):
+        slot.observe(reading)
+    previous = store.latest_version(spec.model_id)
+    store.save(
+        spec.model_id, snapshot.encode(slot.to_snapshot(version, 0.0), key), version, previous
+    )
+    return slot
+
+
+@pytest.fixture
+def store() -> MemorySnapshotStore:
+    return MemorySnapshotStore()
+
+
+@pytest.fixture
+def client(store: MemorySnapshotStore) -> Iterator[TestClient]:
+    app = create_app(
+        [CLASSIFIER, REGRESSOR],
+        store,
+        KEY,
+        FakeClock(1.7e9),
+        registry=CollectorRegistry(),
+        reload_interval_s=3600,
+        max_batch=5,
+    )
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def refresh(client: TestClient) -> None:
+    client.app.state.served.refresh()  # type: ignore[attr-defined]
+
+
+def phishing_values() -> dict[str, object]:
+    return dict(next(replay.readings("river:Phishing")).values)
+
+
+def test_not_ready_until_every_model_has_a_snapshot(
+    client: TestClient, store: MemorySnapshotStore
+) -> None:
+    assert client.get("/healthz").json()["status"] == "ok"
+    response = client.get("/readyz")
+    assert response.status_code == 503 and "phishing" in response.json()["detail"]
+    assert client.post("/predict", json={"values": {"a": 1.0}}).status_code == 503
+    train_and_save(store, CLASSIFIER, "river:Phishing", 100, 1)
+    train_and_save(store, REGRESSOR, "river:TrumpApproval", 100, 1)
+    refresh(client)
+    ready = client.get("/readyz").json()
+    assert ready == {
+        "status": "ready",
+        "models": {"phishing": 1, "trump": 1},
+        "store": "ok",
+        "detail": None,
+    }
+
+
+def test_predictions_match_the_snapshot_model_and_name_its_version(
+    client: TestClient, store: MemorySnapshotStore
+) -> None:
+    slot = train_and_save(store, CLASSIFIER, "river:Phishing", 300, 1)
+    train_and_save(store, REGRESSOR, "river:TrumpApproval", 300, 1)
+    refresh(client)
+    values = phishing_values()
+    body = client.post("/predict", json={"values": values}).json()
+    expected = slot.model.predict_proba_one(values)
+    assert body["model_id"] == "phishing" and body["model_version"] == 1
+    assert body["probabilities"] == {str(k): v for k, v in expected.items()}
+    assert body["prediction"] == max(expected, key=expected.get)
+
+    batch = client.post(
+        "/predict/batch?model=trump", json={"items": [{"values": {"ordinal_date": 736389.0}}] * 3}
+    ).json()
+    assert batch["model_version"] == 1 and len(batch["predictions"]) == 3
+
+
+def test_newer_snapshot_is_swapped_in(client: TestClient, store: MemorySnapshotStore) -> None:
+    train_and_save(store, CLASSIFIER, "river:Phishing", 100, 1)
+    refresh(client)
+    assert client.get("/model").json()["events_learned"] == 100
+    train_and_save(store, CLASSIFIER, "river:Phishing", 200, 2)
+    refresh(client)
+    info = client.get("/model?model=phishing").json()
+    assert (info["version"], info["events_learned"]) == (2, 200)
+    assert set(info["metrics"]) == {"cumulative", "rolling"}
+
+
+def test_snapshot_signed_with_another_key_is_refused_and_current_kept(
+    client: TestClient, store: MemorySnapshotStore
+) -> None:
+    train_and_save(store, CLASSIFIER, "river:Phishing", 100, 1)
+    refresh(client)
+    train_and_save(store, CLASSIFIER, "river:Phishing", 200, 2, key=b"x" * 32)
+    refresh(client)
+    assert client.get("/model").json()["version"] == 1
+    metrics = client.get("/metrics").text
+    assert 'streamwise_api_snapshot_loads_total{model="phishing",outcome="rejected"} 1.0' in metrics
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        ("/predict?model=nope", {"values": {"a": 1.0}}, 404),
+        ("/predict", {"values": {}}, 422),
+        ("/predict", {"values": {"a": "warm"}}, 422),
+        ("/predict", {"vals": {"a": 1}}, 422),
+        ("/predict/batch", {"items": [{"values": {"a": 1.0}}] * 6}, 413),
+        ("/predict/batch", {"items": []}, 422),
+    ],
+)
+def test_bad_requests_get_clear_4xx(
+    client: TestClient, store: MemorySnapshotStore, path: str, body: dict[str, object], status: int
+) -> None:
+    train_and_save(store, CLASSIFIER, "river:Phishing", 10, 1)
+    refresh(client)
+    response = client.post(path, json=body)
+    assert response.status_code == status, response.text
+    assert response.json()
+
+
+def test_non_finite_numbers_are_refused(client: TestClient, store: MemorySnapshotStore) -> None:
+    train_and_save(store, CLASSIFIER, "river:Phishing", 10, 1)
+    refresh(client)
+    response = client.post(
+        "/predict", content=b'{"values": {"a": NaN}}', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+
+
+def test_metrics_expose_served_models_and_request_counts(
+    client: TestClient, store: MemorySnapshotStore
+) -> None:
+    train_and_save(store, CLASSIFIER, "river:Phishing", 100, 1)
+    refresh(client)
+    client.post("/predict", json={"values": phishing_values()})
+    text = client.get("/metrics").text
+    assert 'streamwise_served_model_version{model="phishing"} 1.0' in text
+    assert 'streamwise_served_model_events_learned{model="phishing"} 100.0' in text
+    assert (
+        'streamwise_served_model_metric{metric="Accuracy",model="phishing",window="cumulative"}'
+        in text
+    )
+    assert 'streamwise_api_predictions_total{model="phishing"} 1.0' in text
+
+
+def test_openapi_documents_every_route_with_stable_ids(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    operation_ids = {op["operationId"] for path in schema["paths"].values() for op in path.values()}
+    assert {
+        "predict",
+        "predict_batch",
+        "get_model",
+        "list_models",
+        "healthz",
+        "readyz",
+        "metrics",
+    } <= operation_ids

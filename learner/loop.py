@@ -196,7 +196,9 @@ class Learner:
         self._since_checkpoint += len(records)
         if self._metrics is not None and records:
             self._export()
-        if self._policy.due(self._since_checkpoint):
+        # Caught up with unsaved progress: snapshot now, so the served model is never left behind.
+        idle = not records and self._since_checkpoint > 0
+        if idle or self._policy.due(self._since_checkpoint):
             self.checkpoint()
         return len(records)
 

@@ -155,3 +155,14 @@ def test_wrongly_typed_values_are_dead_lettered_per_model_and_nothing_else_is_lo
     reader.subscribe([TOPICS.dead_letters])
     reasons = [DeadLetter.model_validate_json(r.value).reason for r in reader.poll(10, 0.0)]
     assert reasons == ["type", "type"]
+
+
+def test_a_caught_up_learner_snapshots_its_tail_without_waiting_for_the_policy() -> None:
+    broker, store = MemoryBroker(), MemorySnapshotStore()
+    publish(MemoryBus(broker), "river:Phishing", limit=30)
+    learner = make_learner(broker, store, CLASSIFIER, every_events=10**6)
+    drain(learner)  # the final, empty poll finds 30 unsaved events
+    assert snapshot.decode(store.load("phishing").blob, KEY).events_learned == 30
+    versions = store.versions("phishing")
+    learner.step()  # idle with nothing new: no extra snapshot
+    assert store.versions("phishing") == versions

@@ -1,0 +1,5 @@
+"""``python -m streamwise`` runs the CLI."""
+
+from streamwise.cli import app
+
+app()

@@ -1,0 +1,70 @@
+"""Running CLI processes against the real services, and bounded waiting."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+from streamwise import snapshot
+from streamwise.adapters.redis import RedisSnapshotStore
+from tests.conftest import Services
+
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(check: Callable[[], T | None], timeout_s: float, what: str,
+             interval_s: float = 0.2) -> T:
+    """Poll ``check`` until it returns something truthy; fail after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval_s)
+    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}; last value {last!r}")
+
+
+@contextmanager
+def cli(services: Services, log_dir: Path, name: str, *args: str,
+        **env: str) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``python -m streamwise <args>`` with the test's settings; stop it afterwards."""
+    full_env = {**os.environ, **services.env(), "STREAMWISE_LOG_JSON": "true", **env}
+    log_path = log_dir / f"{name}.log"
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "streamwise", *args], env=full_env,
+                                stdout=log, stderr=subprocess.STDOUT)
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+
+def latest_snapshot(services: Services, model_id: str) -> snapshot.Snapshot | None:
+    store = RedisSnapshotStore(services.redis)
+    try:
+        stored = store.load(model_id)
+    finally:
+        store.close()
+    if stored is None:
+        return None
+    return snapshot.decode(stored.blob, services.settings.snapshot_key())

@@ -37,8 +37,12 @@ def _status_of(err: StreamwiseError) -> int:
 
 async def _reload_forever(served: ServedModels, interval_s: float) -> None:
     while True:
-        # The store client blocks; a worker thread keeps requests flowing during a load.
-        await asyncio.to_thread(served.refresh)
+        try:
+            # The store client blocks; a worker thread keeps requests flowing during a load.
+            await asyncio.to_thread(served.refresh)
+        except Exception:
+            # A dead reload task would freeze the served model silently; keep trying, loudly.
+            log.exception("snapshot refresh failed")
         await asyncio.sleep(interval_s)
 
 

@@ -11,7 +11,12 @@ from typing import Annotated
 
 import typer
 import uvicorn
-from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    disable_created_metrics,
+    start_http_server,
+)
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -57,7 +62,14 @@ def main(
     except StreamwiseError as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(2) from None
-    logs.configure(settings.log_level, settings.log_json)
+    # A newcomer's `streamwise demo` reads better as text; services log JSON unless told not to.
+    as_json = (
+        settings.log_json
+        if "log_json" in settings.model_fields_set
+        else (ctx.invoked_subcommand != "demo")
+    )
+    logs.configure(settings.log_level, as_json)
+    disable_created_metrics()  # *_created series double every counter for no dashboard use
     ctx.obj = settings
 
 

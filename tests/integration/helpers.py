@@ -25,8 +25,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for(check: Callable[[], T | None], timeout_s: float, what: str,
-             interval_s: float = 0.2) -> T:
+def wait_for(
+    check: Callable[[], T | None], timeout_s: float, what: str, interval_s: float = 0.2
+) -> T:
     """Poll ``check`` until it returns something truthy; fail after ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
     last: T | None = None
@@ -39,14 +40,19 @@ def wait_for(check: Callable[[], T | None], timeout_s: float, what: str,
 
 
 @contextmanager
-def cli(services: Services, log_dir: Path, name: str, *args: str,
-        **env: str) -> Iterator[subprocess.Popen[bytes]]:
+def cli(
+    services: Services, log_dir: Path, name: str, *args: str, **env: str
+) -> Iterator[subprocess.Popen[bytes]]:
     """Run ``python -m streamwise <args>`` with the test's settings; stop it afterwards."""
     full_env = {**os.environ, **services.env(), "STREAMWISE_LOG_JSON": "true", **env}
     log_path = log_dir / f"{name}.log"
     with log_path.open("ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "streamwise", *args], env=full_env,
-                                stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamwise", *args],
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             yield proc
         finally:

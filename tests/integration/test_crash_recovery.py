@@ -41,15 +41,23 @@ def test_killed_learner_resumes_to_the_same_model_as_an_uninterrupted_run(
     services: Services, tmp_path: Path
 ) -> None:
     # One partition: the record order is then fixed, so "the same model" can mean bit-for-bit.
-    single = Services(services.settings.model_copy(
-        update={"kafka": services.kafka.model_copy(update={"partitions": 1})}))
+    single = Services(
+        services.settings.model_copy(
+            update={"kafka": services.kafka.model_copy(update={"partitions": 1})}
+        )
+    )
     readings = produce(single)
     total = len(readings)
-    env = {"STREAMWISE_KAFKA__PARTITIONS": "1", "STREAMWISE_SNAPSHOT__EVERY_EVENTS": "4000",
-           "STREAMWISE_SNAPSHOT__EVERY_SECONDS": "3600", "STREAMWISE_KAFKA__MAX_POLL_RECORDS": "500",
-           "STREAMWISE_LEARNER__METRICS_PORT": "0"}
+    env = {
+        "STREAMWISE_KAFKA__PARTITIONS": "1",
+        "STREAMWISE_SNAPSHOT__EVERY_EVENTS": "4000",
+        "STREAMWISE_SNAPSHOT__EVERY_SECONDS": "3600",
+        "STREAMWISE_KAFKA__MAX_POLL_RECORDS": "500",
+        "STREAMWISE_LEARNER__METRICS_PORT": "0",
+    }
 
     with cli(single, tmp_path, "learn-1", "learn", **env) as first:
+
         def partly_learned() -> int | None:
             snap = latest_snapshot(single, MODELS[0])
             return snap.events_learned if snap and snap.events_learned >= 8000 else None
@@ -61,6 +69,7 @@ def test_killed_learner_resumes_to_the_same_model_as_an_uninterrupted_run(
     assert all(s is not None and 0 < s.events_learned < total for s in at_kill.values())
 
     with cli(single, tmp_path, "learn-2", "learn", **env):
+
         def done() -> bool:
             snaps = [latest_snapshot(single, m) for m in MODELS]
             return all(s is not None and s.events_learned == total for s in snaps)
@@ -71,12 +80,22 @@ def test_killed_learner_resumes_to_the_same_model_as_an_uninterrupted_run(
     # The reference: one uninterrupted pass over the same topic.
     settings: Settings = single.settings
     bus = KafkaBus(settings.kafka)
-    reference = Learner(settings.model_specs(), bus, MemorySnapshotStore(),
-                        settings.snapshot_key(), topics=settings.topics, clock=FakeClock(),
-                        every_events=10**9)
+    reference = Learner(
+        settings.model_specs(),
+        bus,
+        MemorySnapshotStore(),
+        settings.snapshot_key(),
+        topics=settings.topics,
+        clock=FakeClock(),
+        every_events=10**9,
+    )
     reference.start()
-    wait_for(lambda: reference.step() == 0 and reference.slots[0].events_learned == total, 120,
-             "the reference run", interval_s=0)
+    wait_for(
+        lambda: reference.step() == 0 and reference.slots[0].events_learned == total,
+        120,
+        "the reference run",
+        interval_s=0,
+    )
     bus.close()
 
     probes = readings[::997]

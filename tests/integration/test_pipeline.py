@@ -31,8 +31,18 @@ def test_simulated_events_flow_through_kafka_learner_redis_and_api(
     services: Services, tmp_path: Path
 ) -> None:
     # 20 devices x 150 ticks: 3000 readings, every one labelled.
-    with cli(services, tmp_path, "produce", "produce", "--devices", "20", "--rate", "3000",
-             "--duration", "1") as producer:
+    with cli(
+        services,
+        tmp_path,
+        "produce",
+        "produce",
+        "--devices",
+        "20",
+        "--rate",
+        "3000",
+        "--duration",
+        "1",
+    ) as producer:
         assert producer.wait(timeout=60) == 0, (tmp_path / "produce.log").read_text()
     bus = KafkaBus(services.kafka)
     bus.subscribe([services.settings.topics.readings])
@@ -42,9 +52,11 @@ def test_simulated_events_flow_through_kafka_learner_redis_and_api(
     assert produced == 3000
 
     learner_metrics, api_port = free_port(), free_port()
-    learner_env = {"STREAMWISE_LEARNER__METRICS_PORT": str(learner_metrics),
-                   "STREAMWISE_SNAPSHOT__EVERY_EVENTS": "1000",
-                   "STREAMWISE_SNAPSHOT__EVERY_SECONDS": "1"}
+    learner_env = {
+        "STREAMWISE_LEARNER__METRICS_PORT": str(learner_metrics),
+        "STREAMWISE_SNAPSHOT__EVERY_EVENTS": "1000",
+        "STREAMWISE_SNAPSHOT__EVERY_SECONDS": "1",
+    }
     with cli(services, tmp_path, "learn", "learn", **learner_env) as learner:
 
         def all_learned() -> bool:
@@ -76,8 +88,14 @@ def test_simulated_events_flow_through_kafka_learner_redis_and_api(
 
             wait_for(ready, 60, "the API to be ready")
             served = {m: latest_snapshot(services, m) for m in MODELS}
-            reading = {"values": {"temp_c": 31.0, "humidity_pct": 40.0, "vibration_mm_s": 8.0,
-                                  "power_w": 300.0}}
+            reading = {
+                "values": {
+                    "temp_c": 31.0,
+                    "humidity_pct": 40.0,
+                    "vibration_mm_s": 8.0,
+                    "power_w": 300.0,
+                }
+            }
             body = httpx.post(f"{base}/predict", json=reading).json()
             assert body["model_id"] == "fault-detector"
             assert body["model_version"] == served["fault-detector"].version  # type: ignore[union-attr]
@@ -90,11 +108,14 @@ def test_simulated_events_flow_through_kafka_learner_redis_and_api(
             assert set(info["metrics"]["cumulative"]) == {"MAE", "RMSE", "R2"}
 
             samples = scrape(f"{base}/metrics")
-            assert samples["streamwise_served_model_events_learned", (("model", "fault-detector"),)
-                           ] == 3000
+            assert (
+                samples["streamwise_served_model_events_learned", (("model", "fault-detector"),)]
+                == 3000
+            )
             mae_labels = (("metric", "MAE"), ("model", "power-regressor"), ("window", "cumulative"))
             assert samples["streamwise_served_model_metric", mae_labels] == pytest.approx(
-                info["metrics"]["cumulative"]["MAE"], rel=1e-12)
+                info["metrics"]["cumulative"]["MAE"], rel=1e-12
+            )
 
         learner.send_signal(signal.SIGTERM)
         assert learner.wait(timeout=30) == 0, "SIGTERM must stop the learner cleanly"

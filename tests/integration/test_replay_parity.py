@@ -1,4 +1,4 @@
-"""A River dataset replayed through real Kafka gives exactly River's progressive-validation score."""
+"""A River dataset replayed through real Kafka scores exactly as River's own evaluation."""
 
 from __future__ import annotations
 
@@ -22,35 +22,52 @@ pytestmark = pytest.mark.integration
 CASES = [
     pytest.param(
         "river:Phishing",
-        ModelSpec.example(model_id="phishing", target="y", metrics=["Accuracy", "F1", "LogLoss",
-                                                                    "ROCAUC"]),
+        ModelSpec.example(
+            model_id="phishing", target="y", metrics=["Accuracy", "F1", "LogLoss", "ROCAUC"]
+        ),
         id="phishing-logreg",
     ),
     pytest.param(
         "river:TrumpApproval",
-        ModelSpec.example(model_id="trump", task="regression", target="y",
-                          pipeline=[{"name": "StandardScaler"}, {"name": "LinearRegression"}],
-                          metrics=["MAE", "RMSE", "R2"]),
+        ModelSpec.example(
+            model_id="trump",
+            task="regression",
+            target="y",
+            pipeline=[{"name": "StandardScaler"}, {"name": "LinearRegression"}],
+            metrics=["MAE", "RMSE", "R2"],
+        ),
         id="trump-linreg",
     ),
 ]
 
 
 @pytest.mark.parametrize(("dataset", "spec"), CASES)
-def test_replayed_dataset_scores_exactly_like_river(services: Services, tmp_path: Path,
-                                                    dataset: str, spec: ModelSpec) -> None:
+def test_replayed_dataset_scores_exactly_like_river(
+    services: Services, tmp_path: Path, dataset: str, spec: ModelSpec
+) -> None:
     with cli(services, tmp_path, "replay", "replay", "--dataset", dataset) as proc:
         assert proc.wait(timeout=120) == 0, (tmp_path / "replay.log").read_text()
     n_samples = replay.load_dataset(dataset).n_samples
 
     bus, store = KafkaBus(services.kafka), RedisSnapshotStore(services.redis)
-    learner = Learner([spec], bus, store, services.settings.snapshot_key(),
-                      topics=services.settings.topics, clock=SystemClock(), every_events=500)
+    learner = Learner(
+        [spec],
+        bus,
+        store,
+        services.settings.snapshot_key(),
+        topics=services.settings.topics,
+        clock=SystemClock(),
+        every_events=500,
+    )
     try:
         learner.start()
         (slot,) = learner.slots
-        wait_for(lambda: learner.step() == 0 and slot.events_learned == n_samples, 60,
-                 f"{n_samples} samples learned", interval_s=0)
+        wait_for(
+            lambda: learner.step() == 0 and slot.events_learned == n_samples,
+            60,
+            f"{n_samples} samples learned",
+            interval_s=0,
+        )
         learner.checkpoint()
     finally:
         bus.close()
@@ -58,6 +75,7 @@ def test_replayed_dataset_scores_exactly_like_river(services: Services, tmp_path
 
     ours = slot.board.values()["cumulative"]
     for name in spec.metrics:
-        theirs = evaluate.progressive_val_score(replay.load_dataset(dataset), build_model(spec),
-                                                METRICS[name]())
+        theirs = evaluate.progressive_val_score(
+            replay.load_dataset(dataset), build_model(spec), METRICS[name]()
+        )
         assert ours[name] == theirs.get(), f"{name}: streamwise {ours[name]} != River {theirs}"

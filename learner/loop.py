@@ -196,9 +196,7 @@ class Learner:
         self._since_checkpoint += len(records)
         if self._metrics is not None and records:
             self._export()
-        # Caught up with unsaved progress: snapshot now, so the served model is never left behind.
-        idle = not records and self._since_checkpoint > 0
-        if idle or self._policy.due(self._since_checkpoint):
+        if self._policy.due(self._since_checkpoint, idle=not records):
             self.checkpoint()
         return len(records)
 

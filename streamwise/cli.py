@@ -166,7 +166,8 @@ def demo(
         f"  try: curl -s -X POST {base}/predict -H 'content-type: application/json' "
         '-d \'{"values": {"temp_c": 31, "humidity_pct": 40, "vibration_mm_s": 7.5, '
         '"power_w": 290}}\'\n'
-        "Ctrl-C stops."
+        "Ctrl-C stops.",
+        soft_wrap=True,  # keep the curl line whole, for copy and paste
     )
     server = uvicorn.Server(
         uvicorn.Config(

@@ -8,7 +8,8 @@ import logging
 import sys
 
 # Attributes every LogRecord has; anything else came in through ``extra=`` and is data.
-_STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+# uvicorn's color_message duplicates msg with terminal escapes.
+_STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
 
 
 class JsonFormatter(logging.Formatter):

@@ -160,9 +160,25 @@ def test_wrongly_typed_values_are_dead_lettered_per_model_and_nothing_else_is_lo
 def test_a_caught_up_learner_snapshots_its_tail_without_waiting_for_the_policy() -> None:
     broker, store = MemoryBroker(), MemorySnapshotStore()
     publish(MemoryBus(broker), "river:Phishing", limit=30)
-    learner = make_learner(broker, store, CLASSIFIER, every_events=10**6)
-    drain(learner)  # the final, empty poll finds 30 unsaved events
+    clock = FakeClock()
+    learner = Learner(
+        [CLASSIFIER],
+        MemoryBus(broker),
+        store,
+        KEY,
+        topics=TOPICS,
+        clock=clock,
+        every_events=10**6,
+        every_seconds=60.0,
+        poll_timeout_s=0.0,
+    )
+    learner.start()
+    drain(learner)  # caught up, but too soon after the last snapshot
+    assert snapshot.decode(store.load("phishing").blob, KEY).events_learned == 0
+    clock.advance(1.0)
+    learner.step()  # idle for a second with 30 unsaved events: snapshot them
     assert snapshot.decode(store.load("phishing").blob, KEY).events_learned == 30
     versions = store.versions("phishing")
+    clock.advance(10.0)
     learner.step()  # idle with nothing new: no extra snapshot
     assert store.versions("phishing") == versions

@@ -79,23 +79,28 @@ class ServedModels:
         return len(self._served) == len(self.specs)
 
     def refresh(self) -> int:
-        """Load every model whose store version is newer than the served one; returns loads."""
-        loaded = 0
-        try:
-            for model_id, spec in self.specs.items():
+        """Load every model whose latest store version differs from the served one.
+
+        If the store is unreachable the API keeps serving what it has; ``store_ok`` (shown by
+        /readyz) says so. Returns the number of models loaded.
+        """
+        loaded, failure = 0, None
+        for model_id, spec in self.specs.items():
+            try:
                 loaded += self._refresh_one(model_id, spec)
-            self.store_ok = True
-        except StoreError as err:
-            # Keep serving what we have; /readyz reports the store as down.
-            if self.store_ok:
-                log.warning("snapshot store unreachable", extra={"error": str(err)})
-            self.store_ok = False
+            except StoreError as err:
+                failure = err
+                self._count(model_id, "error")
+        if failure is not None and self.store_ok:
+            log.warning("snapshot store unreachable", extra={"error": str(failure)})
+        self.store_ok = failure is None
         return loaded
 
     def _refresh_one(self, model_id: str, spec: ModelSpec) -> int:
         latest = self._store.latest_version(model_id)
         current = self._served.get(model_id)
-        if latest is None or (current is not None and current.snap.version >= latest):
+        # Follow the latest pointer wherever it goes: after a reset versions restart at 1.
+        if latest is None or (current is not None and current.snap.version == latest):
             return 0
         if self._rejected.get(model_id) == latest:
             return 0  # already refused this one; do not log it twice a second

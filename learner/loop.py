@@ -20,7 +20,7 @@ from learner.models import build_model
 from learner.scoring import Prediction, Scoreboard, predictor
 from streamwise import snapshot
 from streamwise.clock import Clock
-from streamwise.errors import InvalidEvent, SpecMismatch
+from streamwise.errors import InvalidEvent, OffsetsOutOfRange, SnapshotConflict, SpecMismatch
 from streamwise.events import Reading
 from streamwise.features import target_of, to_x
 from streamwise.ports import Bus, Record, SnapshotStore
@@ -178,10 +178,29 @@ class Learner:
             for outcome, total in _outcomes(slot).items()
         }
         self._bus.subscribe([self._topics.readings])
-        self._bus.seek(self._resume_offsets())
+        resume = self._resume_offsets()
+        self._check_offsets_exist(resume)
+        self._bus.seek(resume)
         if any(slot.version is None for slot in self.slots):
             # The API is ready only once a model exists; publish the untrained one right away.
             self.checkpoint()
+
+    def _check_offsets_exist(self, resume: dict[tuple[str, int], int]) -> None:
+        # A snapshot past the end of its partition means the topic was deleted and recreated
+        # (or truncated): resuming would silently skip every new record below the old offsets.
+        ends = self._bus.end_offsets()
+        beyond = {
+            tp: (offset, ends.get(tp, 0))
+            for tp, offset in resume.items()
+            if offset > ends.get(tp, 0)
+        }
+        if beyond:
+            (topic, partition), (offset, end) = sorted(beyond.items())[0]
+            raise OffsetsOutOfRange(
+                f"snapshots resume {topic}/{partition} at offset {offset}, but the partition ends "
+                f"at {end}: the topic was recreated or truncated. Delete the models' snapshots to "
+                "retrain from the new topic, or point STREAMWISE_TOPICS__READINGS at the original"
+            )
 
     def _resume_offsets(self) -> dict[tuple[str, int], int]:
         # The slowest model decides where reading resumes; the others skip what they have.
@@ -217,7 +236,7 @@ class Learner:
                 try:
                     slot.observe(reading)
                 except InvalidEvent as err:  # valid event, unusable features for this model
-                    rejection = err
+                    rejection = rejection or err
                     self._reject(slot, err)
             else:
                 assert rejection is not None
@@ -226,6 +245,8 @@ class Learner:
         if rejection is not None and processed:
             letter = dead_letter(record, rejection, self._clock.now())
             self._bus.publish(self._topics.dead_letters, record.key or "", letter.encode())
+            if self._metrics is not None:
+                self._metrics.dead_letters.labels(rejection.reason).inc()
             log.debug(
                 "dead-lettered",
                 extra={
@@ -237,8 +258,6 @@ class Learner:
 
     def _reject(self, slot: ModelSlot, err: InvalidEvent) -> None:
         slot.events_rejected += 1
-        if self._metrics is not None:
-            self._metrics.dead_letters.labels(slot.spec.model_id, err.reason).inc()
 
     def checkpoint(self) -> None:
         """Flush dead letters, then save every model's snapshot, then commit (advisory)."""
@@ -253,8 +272,21 @@ class Learner:
         started = time.perf_counter()
         version = (slot.version or 0) + 1
         blob = snapshot.encode(slot.to_snapshot(version, self._clock.now()), self._key)
-        # SnapshotConflict propagates: another learner owns this model now, so this one stops.
-        self._store.save(slot.spec.model_id, blob, version, expected_previous=slot.version)
+        try:
+            self._store.save(slot.spec.model_id, blob, version, expected_previous=slot.version)
+        except SnapshotConflict:
+            if slot.version is None or self._store.latest_version(slot.spec.model_id) is not None:
+                # Another learner moved the model on: this one is a zombie and must stop.
+                if self._metrics is not None:
+                    self._metrics.snapshots.labels(slot.spec.model_id, "conflict").inc()
+                raise
+            # The store lost every version (flushed or restarted without persistence); this
+            # learner still holds the model in memory, so it re-creates the history.
+            log.warning(
+                "snapshot store lost its history; re-creating it",
+                extra={"model_id": slot.spec.model_id, "version": version},
+            )
+            self._store.save(slot.spec.model_id, blob, version, expected_previous=None)
         slot.version = version
         elapsed = time.perf_counter() - started
         if self._metrics is not None:

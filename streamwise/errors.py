@@ -47,6 +47,10 @@ class SpecMismatch(StreamwiseError):
     """The stored snapshot was trained from a different spec than the one given."""
 
 
+class OffsetsOutOfRange(StreamwiseError):
+    """Stored offsets point past the end of a partition: the topic was recreated or truncated."""
+
+
 class BusError(StreamwiseError):
     """The event bus failed (unreachable broker, send failure, timeout)."""
 

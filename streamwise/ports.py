@@ -92,6 +92,10 @@ class SnapshotStore(Protocol):
         """Retained versions, oldest first."""
         ...
 
+    def delete(self, model_id: str) -> None:
+        """Forget every version of a model (reset); the next save starts again at any version."""
+        ...
+
     def ping(self) -> None:
         """Raise ``StoreError`` if the store cannot be reached."""
         ...

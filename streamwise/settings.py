@@ -5,7 +5,9 @@ Built once by the CLI (or a test) and passed down; nothing else reads the enviro
 
 from __future__ import annotations
 
+import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -116,6 +118,9 @@ class Settings(BaseSettings):
     @classmethod
     def load(cls, **overrides: object) -> Settings:
         """Read the environment; raise :class:`ConfigError` naming each bad variable."""
+        misspelt = _misspelt_variables(os.environ)
+        if misspelt:
+            raise ConfigError("unknown settings: " + "; ".join(misspelt))
         try:
             return cls(**overrides)  # type: ignore[arg-type]
         except ValidationError as err:
@@ -148,3 +153,44 @@ class Settings(BaseSettings):
         if not specs:
             raise ConfigError("STREAMWISE_SPECS names no spec file")
         return specs
+
+
+def _misspelt_variables(environ: Mapping[str, str]) -> list[str]:
+    """STREAMWISE_* variables that look like settings but name none, with a suggestion.
+
+    pydantic-settings ignores unknown variables, so a typo would silently fall back to a
+    default. Variables of other tools sharing the prefix (``scripts/services.sh`` reads
+    ``STREAMWISE_KAFKA_PORT`` and friends) do not look like settings and are left alone:
+    a nested name (``A__B``) must exist, and ``SECTION_FIELD`` is flagged only when
+    ``SECTION__FIELD`` exists.
+
+    Examples
+    --------
+    >>> _misspelt_variables({"STREAMWISE_SNAPSHOT_KEY": "x", "STREAMWISE_KAFKA_PORT": "9092",
+    ...                      "STREAMWISE_API__PROT": "1", "STREAMWISE_BUS": "kafka"})
+    ['STREAMWISE_API__PROT: api has no setting prot',
+     'STREAMWISE_SNAPSHOT_KEY: did you mean STREAMWISE_SNAPSHOT__KEY?']
+    """
+    sections = {
+        name: field.annotation.model_fields
+        for name, field in Settings.model_fields.items()
+        if isinstance(field.annotation, type) and issubclass(field.annotation, _Section)
+    }
+    problems = []
+    for variable in sorted(environ):
+        if not variable.startswith("STREAMWISE_"):
+            continue
+        name = variable.removeprefix("STREAMWISE_").lower()
+        if "__" in name:
+            section, _, field = name.partition("__")
+            if section not in sections:
+                problems.append(f"{variable}: no settings section {section!r}")
+            elif field not in sections[section]:
+                problems.append(f"{variable}: {section} has no setting {field}")
+            continue
+        section, _, field = name.partition("_")
+        if section in sections and field in sections[section]:
+            problems.append(
+                f"{variable}: did you mean STREAMWISE_{section.upper()}__{field.upper()}?"
+            )
+    return problems

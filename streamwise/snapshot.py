@@ -21,18 +21,8 @@ MAGIC = b"SWS1"
 _DIGEST_BYTES = 32
 
 #: Module prefixes whose classes and functions a snapshot may refer to.
-_ALLOWED_MODULE_PREFIXES = (
-    "river.",
-    "numpy",
-    "scipy.",
-    "collections",
-    "streamwise.snapshot",
-    "datetime",
-    "random",
-    "functools",
-    "copyreg",
-)
-#: Single names outside those modules that River models pickle and that only build data.
+_ALLOWED_MODULE_PREFIXES = ("river.",)
+#: Single names outside River that River models pickle and that only rebuild data.
 _ALLOWED_NAMES = frozenset(
     {
         ("builtins", n)
@@ -51,10 +41,31 @@ _ALLOWED_NAMES = frozenset(
             "bytearray",
             "slice",
             "range",
-            "object",
         )
     }
-    | {("statistics", "NormalDist"), ("copy", "deepcopy"), ("math", "inf"), ("math", "nan")}
+    | {("collections", n) for n in ("Counter", "OrderedDict", "defaultdict", "deque")}
+    | {("datetime", n) for n in ("datetime", "date", "time", "timedelta", "timezone")}
+    | {("numpy", "dtype"), ("numpy", "ndarray")}
+    | {
+        (f"numpy.{core}.{module}", name)
+        for core in ("core", "_core")
+        for module, name in (
+            ("multiarray", "scalar"),
+            ("multiarray", "_reconstruct"),
+            ("numeric", "_frombuffer"),
+        )
+    }
+    | {
+        ("numpy.random._pickle", n)
+        for n in ("__randomstate_ctor", "__generator_ctor", "__bit_generator_ctor")
+    }
+    | {
+        ("random", "Random"),
+        ("functools", "partial"),
+        ("copy", "deepcopy"),
+        ("statistics", "NormalDist"),
+        ("streamwise.snapshot", "Snapshot"),
+    }
 )
 
 

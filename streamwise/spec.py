@@ -167,6 +167,9 @@ class ModelSpec(BaseModel):
                 )
             if self.task not in METRIC_TASKS[name]:
                 raise ValueError(f"metrics: metric {name!r} does not apply to a {self.task} task")
+        unscored = sorted(set(self.success) - set(self.metrics))
+        if unscored:
+            raise ValueError(f"success: {unscored} must also be listed in metrics")
         if len(set(self.metrics)) != len(self.metrics):
             raise ValueError("metrics: each metric may be listed once")
         if self.target in self.features:

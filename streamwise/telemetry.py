@@ -23,14 +23,14 @@ class LearnerMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.events = Counter(
             "streamwise_learner_events_total",
-            "Records consumed by the learner, by outcome (learned, unlabelled, rejected).",
+            "Records consumed per model, by outcome (learned, unlabelled, rejected).",
             ["model", "outcome"],
             registry=registry,
         )
         self.dead_letters = Counter(
             "streamwise_learner_dead_letters_total",
-            "Records sent to the dead-letter topic, by reason.",
-            ["model", "reason"],
+            "Records sent to the dead-letter topic, by reason (once per record).",
+            ["reason"],
             registry=registry,
         )
         self.metric_value = Gauge(

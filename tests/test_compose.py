@@ -38,7 +38,7 @@ CLI_COMMANDS = frozenset(
     for command in cli_app.registered_commands
 )
 # Host variables the compose file may require (`${NAME}` / `${NAME:?...}`), with test values.
-HOST_ENV = {"STREAMWISE_SNAPSHOT_KEY": "compose-test-key-0123456789abcdef"}
+HOST_ENV = {"STREAMWISE_SNAPSHOT__KEY": "compose-test-key-0123456789abcdef"}
 # Which setting each publishing service binds: (section, host field, port field).
 LISTENERS = {"api": ("api", "host", "port"), "learner": ("learner", "metrics_host", "metrics_port")}
 

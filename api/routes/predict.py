@@ -10,12 +10,19 @@ from fastapi import APIRouter, Query
 
 from api.deps import AppClock, MaxBatch, Metrics, Served
 from api.reloader import ServedModel
-from api.schemas import BatchPredictions, PredictBatch, PredictInput, Prediction
+from api.schemas import BatchPredictions, ErrorBody, PredictBatch, PredictInput, Prediction
 from streamwise.errors import InvalidEvent
 from streamwise.events import Reading
 from streamwise.features import to_x
 
 router = APIRouter(tags=["predict"])
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    404: {"model": ErrorBody, "description": "unknown model"},
+    413: {"model": ErrorBody, "description": "batch larger than STREAMWISE_API__MAX_BATCH"},
+    422: {"model": ErrorBody, "description": "a value the model cannot use"},
+    503: {"model": ErrorBody, "description": "no snapshot of the model loaded yet"},
+}
 
 ModelQuery = Annotated[
     str | None, Query(description="model id; defaults to the first configured model")
@@ -43,7 +50,7 @@ def _predict(served: ServedModel, item: PredictInput, now: dt.datetime) -> Predi
     )
 
 
-@router.post("/predict", operation_id="predict", response_model=Prediction)
+@router.post("/predict", operation_id="predict", response_model=Prediction, responses=ERRORS)
 async def predict(
     item: PredictInput, served: Served, metrics: Metrics, clock: AppClock, model: ModelQuery = None
 ) -> Prediction:
@@ -56,8 +63,13 @@ async def predict(
     return result
 
 
-@router.post("/predict/batch", operation_id="predict_batch", response_model=BatchPredictions)
-async def predict_batch(
+@router.post(
+    "/predict/batch",
+    operation_id="predict_batch",
+    response_model=BatchPredictions,
+    responses=ERRORS,
+)
+def predict_batch(
     batch: PredictBatch,
     served: Served,
     metrics: Metrics,
@@ -65,7 +77,10 @@ async def predict_batch(
     limit: MaxBatch,
     model: ModelQuery = None,
 ) -> BatchPredictions:
-    """Predict for several readings; all use the same model version."""
+    """Predict for several readings; all use the same model version.
+
+    A plain ``def``: a large batch runs in the threadpool instead of blocking the event loop.
+    """
     started = time.perf_counter()
     target = served.get(model)  # one reference for the whole batch, even if a swap happens
     if len(batch.items) > limit:

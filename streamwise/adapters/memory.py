@@ -152,6 +152,11 @@ class MemorySnapshotStore:
         with self._lock:
             return sorted(self._blobs.get(model_id, {}))
 
+    def delete(self, model_id: str) -> None:
+        with self._lock:
+            self._blobs.pop(model_id, None)
+            self._latest.pop(model_id, None)
+
     def ping(self) -> None:
         return None
 

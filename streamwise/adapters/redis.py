@@ -84,6 +84,22 @@ class RedisSnapshotStore:
         except RedisError as err:
             raise StoreError(f"cannot list snapshots of {model_id!r}: {err}") from err
 
+    def delete(self, model_id: str) -> None:
+        versions_key = self._key(model_id, "versions")
+        try:
+            with self._client.pipeline(transaction=True) as pipe:
+                pipe.watch(versions_key)
+                versions = pipe.zrange(versions_key, 0, -1)
+                pipe.multi()
+                for version in versions:
+                    pipe.delete(self._key(model_id, "snapshot", version.decode()))
+                pipe.delete(versions_key, self._key(model_id, "latest"))
+                pipe.execute()
+        except WatchError as err:
+            raise SnapshotConflict(f"snapshots of {model_id!r} changed during delete") from err
+        except RedisError as err:
+            raise StoreError(f"cannot delete snapshots of {model_id!r}: {err}") from err
+
     def ping(self) -> None:
         try:
             self._client.ping()

@@ -192,3 +192,17 @@ def test_openapi_documents_every_route_with_stable_ids(client: TestClient) -> No
         "readyz",
         "metrics",
     } <= operation_ids
+
+
+def test_after_a_reset_the_restarted_version_history_is_served(
+    client: TestClient, store: MemorySnapshotStore
+) -> None:
+    for version in (1, 2, 3):
+        train_and_save(store, CLASSIFIER, "river:Phishing", 50 * version, version)
+    refresh(client)
+    assert client.get("/model").json()["version"] == 3
+    store.delete("phishing")
+    train_and_save(store, CLASSIFIER, "river:Phishing", 20, 1)
+    refresh(client)
+    info = client.get("/model").json()
+    assert (info["version"], info["events_learned"]) == (1, 20)

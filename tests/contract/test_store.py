@@ -66,3 +66,14 @@ def test_only_the_newest_versions_are_retained(store: SnapshotStore) -> None:
         previous = version
     assert store.versions("m") == [4, 5, 6]
     assert store.load("m", 1) is None
+
+
+def test_delete_forgets_every_version_and_allows_a_fresh_start(store: SnapshotStore) -> None:
+    store.save("m", b"one", version=1, expected_previous=None)
+    store.save("m", b"two", version=2, expected_previous=1)
+    store.save("other", b"x", version=1, expected_previous=None)
+    store.delete("m")
+    assert (store.latest_version("m"), store.load("m"), store.versions("m")) == (None, None, [])
+    assert store.latest_version("other") == 1
+    store.save("m", b"again", version=1, expected_previous=None)
+    assert store.latest_version("m") == 1

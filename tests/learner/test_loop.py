@@ -11,6 +11,7 @@ from learner.models import METRICS, build_model
 from streamwise import snapshot
 from streamwise.adapters.memory import MemoryBroker, MemoryBus, MemorySnapshotStore
 from streamwise.clock import FakeClock
+from streamwise.errors import OffsetsOutOfRange, SnapshotConflict
 from streamwise.events import DeadLetter
 from streamwise.settings import TopicSettings
 from streamwise.spec import ModelSpec
@@ -182,3 +183,39 @@ def test_a_caught_up_learner_snapshots_its_tail_without_waiting_for_the_policy()
     clock.advance(10.0)
     learner.step()  # idle with nothing new: no extra snapshot
     assert store.versions("phishing") == versions
+
+
+def test_snapshots_beyond_the_end_of_the_topic_are_refused_not_skipped() -> None:
+    broker, store = MemoryBroker(partitions=1), MemorySnapshotStore()
+    publish(MemoryBus(broker), "river:Phishing", limit=50)
+    first = make_learner(broker, store, CLASSIFIER)
+    drain(first)
+    first.checkpoint()
+    recreated = MemoryBroker(partitions=1)  # the topic was deleted and made again
+    publish(MemoryBus(recreated), "river:Phishing", limit=10)
+    with pytest.raises(OffsetsOutOfRange, match="recreated or truncated"):
+        make_learner(recreated, store, CLASSIFIER)
+
+
+def test_a_store_that_lost_its_history_is_refilled_from_the_model_in_memory() -> None:
+    broker, store = MemoryBroker(), MemorySnapshotStore()
+    publish(MemoryBus(broker), "river:Phishing", limit=200)
+    learner = make_learner(broker, store, CLASSIFIER)
+    drain(learner)
+    store.delete("phishing")  # e.g. Redis restarted without persistence
+    publish(MemoryBus(broker), "river:Phishing", limit=100)
+    drain(learner)
+    learner.checkpoint()
+    restored = snapshot.decode(store.load("phishing").blob, KEY)
+    assert restored.events_learned == 300 and restored.version > 1
+
+
+def test_a_second_writer_is_fenced_off() -> None:
+    broker, store = MemoryBroker(), MemorySnapshotStore()
+    publish(MemoryBus(broker), "river:Phishing", limit=100)
+    zombie = make_learner(broker, store, CLASSIFIER)
+    successor = make_learner(broker, store, CLASSIFIER)
+    drain(successor)
+    zombie.step()
+    with pytest.raises(SnapshotConflict):
+        zombie.checkpoint()

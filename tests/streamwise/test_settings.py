@@ -40,3 +40,17 @@ def test_the_key_never_shows_in_repr() -> None:
 def test_bundled_specs_load_with_unique_ids() -> None:
     ids = [spec.model_id for spec in Settings().model_specs()]
     assert ids == ["fault-detector", "power-regressor"]
+
+
+def test_misspelt_variables_are_errors_with_a_suggestion(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STREAMWISE_SNAPSHOT_KEY", "k" * 20)
+    with pytest.raises(ConfigError, match="did you mean STREAMWISE_SNAPSHOT__KEY"):
+        Settings.load()
+
+
+def test_other_tools_variables_with_the_prefix_are_left_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STREAMWISE_KAFKA_PORT", "19092")  # read by scripts/services.sh
+    monkeypatch.setenv("STREAMWISE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    assert Settings.load().kafka.bootstrap_servers == "127.0.0.1:9092"

@@ -29,6 +29,7 @@ def test_bundled_specs_are_valid(path: Path) -> None:
         ({"metrics": ["MAE"]}, "'MAE' does not apply to a binary task"),
         ({"metrics": ["Nope"]}, "unknown metric 'Nope'"),
         ({"features": ["fault"]}, "cannot also be a feature"),
+        ({"success": {"Recall": 0.9}}, "['Recall'] must also be listed in metrics"),
         ({"model_id": "Bad Id!"}, "model_id"),
         ({"surprise": 1}, "surprise"),
         ({"pipeline": [{"name": "LogisticRegression", "params": {"x": [1]}}]}, "params"),

@@ -1,0 +1,74 @@
+"""While the learner publishes new snapshots, the API swaps them in without failing a request."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import Services
+from tests.integration.helpers import cli, free_port, wait_for
+
+pytestmark = pytest.mark.integration
+
+READING = {
+    "values": {"temp_c": 24.0, "humidity_pct": 50.0, "vibration_mm_s": 2.0, "power_w": 180.0}
+}
+
+
+def test_predictions_never_fail_while_snapshots_are_swapped(
+    services: Services, tmp_path: Path
+) -> None:
+    api_port = free_port()
+    base = f"http://127.0.0.1:{api_port}"
+    learner_env = {
+        "STREAMWISE_LEARNER__METRICS_PORT": "0",
+        "STREAMWISE_SNAPSHOT__EVERY_EVENTS": "300",
+        "STREAMWISE_SNAPSHOT__EVERY_SECONDS": "0.2",
+    }
+    with (
+        cli(services, tmp_path, "learn", "learn", **learner_env),
+        cli(
+            services,
+            tmp_path,
+            "serve",
+            "serve",
+            STREAMWISE_API__PORT=str(api_port),
+            STREAMWISE_API__RELOAD_INTERVAL_S="0.05",
+        ),
+    ):
+        with httpx.Client(base_url=base, timeout=5.0) as client:
+
+            def ready() -> bool:
+                try:
+                    return client.get("/readyz").status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            wait_for(ready, 60, "the API to be ready")
+            with cli(
+                services,
+                tmp_path,
+                "produce",
+                "produce",
+                "--devices",
+                "20",
+                "--rate",
+                "1500",
+                "--duration",
+                "6",
+            ):
+                versions, failures = [], []
+                deadline = time.monotonic() + 6.0
+                while time.monotonic() < deadline:
+                    response = client.post("/predict", json=READING)
+                    if response.status_code != 200:
+                        failures.append((response.status_code, response.text))
+                    else:
+                        versions.append(response.json()["model_version"])
+    assert not failures, failures[:3]
+    assert len(versions) > 100
+    assert versions == sorted(versions), "a request was answered by an older model than before"
+    assert len(set(versions)) >= 3, f"expected several swaps, saw versions {sorted(set(versions))}"

@@ -89,8 +89,16 @@ class Health(BaseModel):
     detail: str | None = None
 
 
+class Problem(BaseModel):
+    """One invalid field of a request."""
+
+    loc: list[str]
+    msg: str
+    type: str
+
+
 class ErrorBody(BaseModel):
-    """Every error answer."""
+    """Every error answer: a message, or for an invalid request the list of its problems."""
 
     error: str
-    detail: str
+    detail: str | list[Problem]

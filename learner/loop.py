@@ -15,16 +15,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from learner.checkpoint import CheckpointPolicy
-from learner.clean import accept, dead_letter
+from learner.clean import Duplicate, StreamGate, dead_letter
 from learner.models import build_model
+from learner.profile import StreamProfile
 from learner.scoring import Prediction, Scoreboard, predictor
 from streamwise import snapshot
 from streamwise.clock import Clock
-from streamwise.errors import InvalidEvent, OffsetsOutOfRange, SnapshotConflict, SpecMismatch
+from streamwise.errors import (
+    InvalidEvent,
+    OffsetsOutOfRange,
+    SnapshotConflict,
+    SpecMismatch,
+    StreamwiseError,
+)
 from streamwise.events import Reading
 from streamwise.features import target_of, to_x
 from streamwise.ports import Bus, Record, SnapshotStore
-from streamwise.settings import TopicSettings
+from streamwise.quality import SensorCatalog
+from streamwise.settings import QualitySettings, TopicSettings
 from streamwise.spec import ModelSpec
 from streamwise.telemetry import LearnerMetrics
 
@@ -136,8 +144,15 @@ class Learner:
         max_poll_records: int = 2000,
         poll_timeout_s: float = 0.5,
         metrics: LearnerMetrics | None = None,
+        quality: QualitySettings | None = None,
+        catalog: SensorCatalog | None = None,
     ) -> None:
         self._specs = list(specs)
+        self._quality = quality if quality is not None else QualitySettings()
+        self._catalog = catalog if catalog is not None else self._quality.catalog()
+        self.gate = StreamGate(self._quality, self._catalog)
+        self.profile = StreamProfile(self._quality.max_profiled_sensors)
+        self.position: dict[tuple[str, int], int] = {}
         self._bus = bus
         self._store = store
         self._key = key
@@ -154,13 +169,16 @@ class Learner:
     def start(self) -> None:
         """Restore each model from its latest snapshot, then seek the bus to where they stopped."""
         self.slots = []
+        restored: list[snapshot.Snapshot] = []
         for spec in self._specs:
             stored = self._store.load(spec.model_id)
             if stored is None:
                 slot = ModelSlot.fresh(spec)
                 log.info("starting untrained model", extra={"model_id": spec.model_id})
             else:
-                slot = ModelSlot.restore(spec, snapshot.decode(stored.blob, self._key))
+                snap = snapshot.decode(stored.blob, self._key)
+                restored.append(snap)
+                slot = ModelSlot.restore(spec, snap)
                 log.info(
                     "restored model",
                     extra={
@@ -180,6 +198,7 @@ class Learner:
         self._bus.subscribe([self._topics.readings])
         resume = self._resume_offsets()
         self._check_offsets_exist(resume)
+        self._restore_stream(resume, restored)
         self._bus.seek(resume)
         if any(slot.version is None for slot in self.slots):
             # The API is ready only once a model exists; publish the untrained one right away.
@@ -202,6 +221,25 @@ class Learner:
                 "retrain from the new topic, or point STREAMWISE_TOPICS__READINGS at the original"
             )
 
+    def _restore_stream(
+        self, resume: dict[tuple[str, int], int], restored: list[snapshot.Snapshot]
+    ) -> None:
+        # Dedup window, device clocks and profile must be those valid exactly where reading
+        # resumes, or a replayed record would be taken for its own duplicate.
+        wanted = {tp: offset for tp, offset in resume.items() if offset}
+        if not wanted:
+            return  # from the beginning: fresh stream state
+        for snap in restored:
+            if {tp: o for tp, o in snap.stream_position.items() if o} == wanted:
+                self.gate.restore(snap.stream_state["gate"])
+                self.profile.restore(snap.stream_state["profile"])
+                self.position = dict(snap.stream_position)
+                return
+        raise StreamwiseError(
+            f"no snapshot holds the stream state at the resume offsets {_offsets_repr(resume)}; "
+            "the snapshots of these models come from different learners: delete them to retrain"
+        )
+
     def _resume_offsets(self) -> dict[tuple[str, int], int]:
         # The slowest model decides where reading resumes; the others skip what they have.
         partitions = {tp for slot in self.slots for tp in slot.next_offsets}
@@ -222,42 +260,44 @@ class Learner:
     def _process(self, record: Record) -> None:
         tp = (record.topic, record.partition)
         next_offset = record.offset + 1
+        self.position[tp] = next_offset
         rejection: InvalidEvent | None = None
-        processed = False
         try:
-            reading = accept(record)
+            reading = self.gate.admit(record, self._clock.now())
         except InvalidEvent as err:
             reading, rejection = None, err
+        except Duplicate:
+            reading = None  # processed once already: counted, neither learned again nor rejected
+        else:
+            self.profile.observe(reading)
         for slot in self.slots:
             if record.offset < slot.next_offsets.get(tp, 0):
                 continue  # this model's snapshot already covers the record
-            processed = True
             if reading is not None:
                 try:
                     slot.observe(reading)
                 except InvalidEvent as err:  # valid event, unusable features for this model
                     rejection = rejection or err
-                    self._reject(slot, err)
-            else:
-                assert rejection is not None
-                self._reject(slot, rejection)
+                    slot.events_rejected += 1
+            elif rejection is not None:
+                slot.events_rejected += 1
             slot.next_offsets[tp] = next_offset  # consumed, learned or not
-        if rejection is not None and processed:
-            letter = dead_letter(record, rejection, self._clock.now())
-            self._bus.publish(self._topics.dead_letters, record.key or "", letter.encode())
-            if self._metrics is not None:
-                self._metrics.dead_letters.labels(rejection.reason).inc()
-            log.debug(
-                "dead-lettered",
-                extra={
-                    "reason": rejection.reason,
-                    "partition": record.partition,
-                    "offset": record.offset,
-                },
-            )
+        if rejection is not None:
+            self._dead_letter(record, rejection)
 
-    def _reject(self, slot: ModelSlot, err: InvalidEvent) -> None:
-        slot.events_rejected += 1
+    def _dead_letter(self, record: Record, rejection: InvalidEvent) -> None:
+        letter = dead_letter(record, rejection, self._clock.now())
+        self._bus.publish(self._topics.dead_letters, record.key or "", letter.encode())
+        if self._metrics is not None:
+            self._metrics.dead_letters.labels(rejection.reason).inc()
+        log.debug(
+            "dead-lettered",
+            extra={
+                "reason": rejection.reason,
+                "partition": record.partition,
+                "offset": record.offset,
+            },
+        )
 
     def checkpoint(self) -> None:
         """Flush dead letters, then save every model's snapshot, then commit (advisory)."""
@@ -271,7 +311,11 @@ class Learner:
     def _save(self, slot: ModelSlot) -> None:
         started = time.perf_counter()
         version = (slot.version or 0) + 1
-        blob = snapshot.encode(slot.to_snapshot(version, self._clock.now()), self._key)
+        snap = slot.to_snapshot(version, self._clock.now())
+        snap.stream_state = {"gate": self.gate.state(), "profile": self.profile.state()}
+        snap.stream_position = dict(self.position)
+        snap.stream_report = self.stream_report()
+        blob = snapshot.encode(snap, self._key)
         try:
             self._store.save(slot.spec.model_id, blob, version, expected_previous=slot.version)
         except SnapshotConflict:
@@ -306,6 +350,12 @@ class Learner:
                 "next_offsets": _offsets_repr(slot.next_offsets),
             },
         )
+
+    def stream_report(self) -> dict[str, Any]:
+        """The stream profile with the data-quality counts, as plain numbers."""
+        report = self.profile.report(self.gate.rejected)
+        report["counts"] = dict(self.gate.counts)
+        return report
 
     def _export(self) -> None:
         assert self._metrics is not None

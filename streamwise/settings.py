@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from streamwise.errors import ConfigError
+from streamwise.quality import BUNDLED_CATALOG, SensorCatalog
 from streamwise.spec import BUNDLED_SPECS, ModelSpec
 
 
@@ -78,6 +79,24 @@ class ApiSettings(_Section):
     max_batch: int = Field(default=1000, ge=1)
 
 
+class QualitySettings(_Section):
+    """Stream-level data quality: the sensor catalog, time sanity, dedup and state bounds."""
+
+    sensors: Path = Field(default=BUNDLED_CATALOG, description="sensor catalog (TOML)")
+    unknown_sensors: Literal["accept", "reject"] = "accept"
+    max_future_s: float = Field(default=300.0, ge=0, description="event time ahead of now")
+    max_lateness_s: float = Field(
+        default=3600.0, ge=0, description="event time behind the device's newest reading"
+    )
+    dedup_window: int = Field(default=100_000, ge=0, description="event ids remembered")
+    max_devices: int = Field(default=100_000, ge=1, description="devices with per-device state")
+    max_profiled_sensors: int = Field(default=256, ge=1)
+
+    def catalog(self) -> SensorCatalog:
+        """The sensor catalog file, validated."""
+        return SensorCatalog.from_toml(self.sensors, self.unknown_sensors == "reject")
+
+
 class LearnerSettings(_Section):
     """The learner process."""
 
@@ -112,6 +131,7 @@ class Settings(BaseSettings):
     snapshot: SnapshotSettings = SnapshotSettings()
     api: ApiSettings = ApiSettings()
     learner: LearnerSettings = LearnerSettings()
+    quality: QualitySettings = QualitySettings()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = True
 

@@ -106,7 +106,12 @@ class Snapshot:
     events_learned: int = 0
     events_rejected: int = 0
     last_event_ts: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    #: The learner's stream-level state (dedup window, device clocks, profile) as plain data,
+    #: valid at ``stream_position``; restored from the snapshot the learner resumes at.
+    stream_state: dict[str, Any] = field(default_factory=dict)
+    stream_position: dict[tuple[str, int], int] = field(default_factory=dict)
+    #: The stream profile and data-quality counts as plain numbers, for the API.
+    stream_report: dict[str, Any] = field(default_factory=dict)
 
 
 class _RestrictedUnpickler(pickle.Unpickler):

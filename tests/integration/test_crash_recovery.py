@@ -22,6 +22,7 @@ pytestmark = pytest.mark.integration
 
 N_TICKS, N_DEVICES = 1500, 20  # 30k readings
 MODELS = ("fault-detector", "power-regressor")
+NOW = 1.9e9
 
 
 def produce(services: Services) -> list:
@@ -86,7 +87,7 @@ def test_killed_learner_resumes_to_the_same_model_as_an_uninterrupted_run(
         MemorySnapshotStore(),
         settings.snapshot_key(),
         topics=settings.topics,
-        clock=FakeClock(),
+        clock=FakeClock(NOW),
         every_events=10**9,
     )
     reference.start()

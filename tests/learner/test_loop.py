@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from river import evaluate
 
@@ -17,6 +19,7 @@ from streamwise.settings import TopicSettings
 from streamwise.spec import ModelSpec
 
 KEY = b"k" * 32
+NOW = 1.9e9  # processing time after every replayed event time (2026), so none is "future"
 TOPICS = TopicSettings()
 
 CLASSIFIER = ModelSpec.example(
@@ -34,9 +37,9 @@ REGRESSOR = ModelSpec.example(
 )
 
 
-def publish(bus: MemoryBus, dataset: str, limit: int | None = None) -> int:
+def publish(bus: MemoryBus, dataset: str, limit: int | None = None, skip: int = 0) -> int:
     n = 0
-    for reading in replay.readings(dataset, limit):
+    for reading in itertools.islice(replay.readings(dataset, limit), skip, None):
         bus.publish(TOPICS.readings, reading.device_id, reading.encode())
         n += 1
     bus.flush(1.0)
@@ -52,7 +55,7 @@ def make_learner(
         store,
         KEY,
         topics=TOPICS,
-        clock=FakeClock(),
+        clock=FakeClock(NOW),
         every_events=every_events,
         every_seconds=1e9,
         max_poll_records=50,
@@ -161,7 +164,7 @@ def test_wrongly_typed_values_are_dead_lettered_per_model_and_nothing_else_is_lo
 def test_a_caught_up_learner_snapshots_its_tail_without_waiting_for_the_policy() -> None:
     broker, store = MemoryBroker(), MemorySnapshotStore()
     publish(MemoryBus(broker), "river:Phishing", limit=30)
-    clock = FakeClock()
+    clock = FakeClock(NOW)
     learner = Learner(
         [CLASSIFIER],
         MemoryBus(broker),
@@ -203,7 +206,7 @@ def test_a_store_that_lost_its_history_is_refilled_from_the_model_in_memory() ->
     learner = make_learner(broker, store, CLASSIFIER)
     drain(learner)
     store.delete("phishing")  # e.g. Redis restarted without persistence
-    publish(MemoryBus(broker), "river:Phishing", limit=100)
+    publish(MemoryBus(broker), "river:Phishing", limit=300, skip=200)
     drain(learner)
     learner.checkpoint()
     restored = snapshot.decode(store.load("phishing").blob, KEY)

@@ -102,3 +102,27 @@ class ErrorBody(BaseModel):
 
     error: str
     detail: str | list[Problem]
+
+
+class SensorProfile(BaseModel):
+    """Running statistics of one sensor over accepted readings."""
+
+    count: int
+    missing_ratio: float | None = Field(description="share of readings without this sensor")
+    non_numeric: int
+    mean: float | None
+    std: float | None
+    min: float | None
+    max: float | None
+    quantiles: dict[str, float] = Field(description="p05, p50, p95 (P-square estimates)")
+
+
+class StreamProfile(BaseModel):
+    """The live profile of the stream as of the served snapshot."""
+
+    model_id: str = Field(description="the snapshot the profile comes from")
+    model_version: int
+    readings: int = Field(description="accepted readings profiled")
+    counts: dict[str, int] = Field(description="consumed, accepted, duplicate")
+    rejected: dict[str, int] = Field(description="dead-lettered records by reason")
+    sensors: dict[str, SensorProfile]

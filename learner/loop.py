@@ -189,16 +189,17 @@ class Learner:
                     },
                 )
             self.slots.append(slot)
+        self._bus.subscribe([self._topics.readings])
+        resume = self._resume_offsets()
+        self._check_offsets_exist(resume)
+        self._restore_stream(resume, restored)
         # Counters count this process's work, not what restored snapshots had already learned.
         self._exported = {
             (slot.spec.model_id, outcome): total
             for slot in self.slots
             for outcome, total in _outcomes(slot).items()
         }
-        self._bus.subscribe([self._topics.readings])
-        resume = self._resume_offsets()
-        self._check_offsets_exist(resume)
-        self._restore_stream(resume, restored)
+        self._exported.update({("", k): v for k, v in self._stream_totals().items()})
         self._bus.seek(resume)
         if any(slot.version is None for slot in self.slots):
             # The API is ready only once a model exists; publish the untrained one right away.
@@ -302,19 +303,22 @@ class Learner:
     def checkpoint(self) -> None:
         """Flush dead letters, then save every model's snapshot, then commit (advisory)."""
         self._bus.flush(timeout_s=30.0)  # DLQ writes for the covered offsets are durable first
+        report = self.stream_report()
         for slot in self.slots:
-            self._save(slot)
+            self._save(slot, report)
+        if self._metrics is not None:
+            self._export_profile(report)
         self._bus.commit(self._resume_offsets())
         self._since_checkpoint = 0
         self._policy.done()
 
-    def _save(self, slot: ModelSlot) -> None:
+    def _save(self, slot: ModelSlot, report: dict[str, Any]) -> None:
         started = time.perf_counter()
         version = (slot.version or 0) + 1
         snap = slot.to_snapshot(version, self._clock.now())
         snap.stream_state = {"gate": self.gate.state(), "profile": self.profile.state()}
         snap.stream_position = dict(self.position)
-        snap.stream_report = self.stream_report()
+        snap.stream_report = report
         blob = snapshot.encode(snap, self._key)
         try:
             self._store.save(slot.spec.model_id, blob, version, expected_previous=slot.version)
@@ -351,6 +355,31 @@ class Learner:
             },
         )
 
+    def _stream_totals(self) -> dict[str, int]:
+        counts = self.gate.counts
+        return {
+            "accepted": counts["accepted"],
+            "duplicate": counts["duplicate"],
+            "rejected": counts["consumed"] - counts["accepted"] - counts["duplicate"],
+        }
+
+    def _export_profile(self, report: dict[str, Any]) -> None:
+        assert self._metrics is not None
+        gauge = self._metrics.stream.sensor
+        for name in self._catalog.sensors:  # catalog sensors only: bounded label values
+            profile = report["sensors"].get(name)
+            if profile is None:
+                continue
+            values = {
+                "mean": profile["mean"],
+                "std": profile["std"],
+                "missing_ratio": profile["missing_ratio"],
+                **profile["quantiles"],
+            }
+            for stat, value in values.items():
+                if value is not None:
+                    gauge.labels(name, stat).set(value)
+
     def stream_report(self) -> dict[str, Any]:
         """The stream profile with the data-quality counts, as plain numbers."""
         report = self.profile.report(self.gate.rejected)
@@ -359,6 +388,12 @@ class Learner:
 
     def _export(self) -> None:
         assert self._metrics is not None
+        stream = self._metrics.stream
+        for outcome, total in self._stream_totals().items():
+            delta = total - self._exported.get(("", outcome), 0)
+            if delta > 0:
+                stream.records.labels(outcome).inc(delta)
+            self._exported["", outcome] = total
         for slot in self.slots:
             model_id = slot.spec.model_id
             for outcome, total in _outcomes(slot).items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections import Counter
 from pathlib import Path
 from types import FrameType
 from typing import Annotated
@@ -19,8 +20,10 @@ from prometheus_client import (
 )
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from api.app import create_app
+from ingest import dead_letters
 from ingest import replay as replay_mod
 from ingest.producer import publish, run_fleet
 from ingest.simulator import Fleet
@@ -88,6 +91,7 @@ def _learner(
         max_poll_records=settings.kafka.max_poll_records,
         poll_timeout_s=settings.learner.poll_timeout_s,
         metrics=LearnerMetrics(registry),
+        quality=settings.quality,
     )
 
 
@@ -277,6 +281,83 @@ def serve(ctx: typer.Context) -> None:
         raise _fail(err) from None
     uvicorn.run(
         api, host=settings.api.host, port=settings.api.port, log_config=None, access_log=False
+    )
+
+
+dlq_app = typer.Typer(help="Inspect and replay the dead-letter topic.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
+
+
+@dlq_app.command("inspect")
+def dlq_inspect(
+    ctx: typer.Context,
+    reason: Annotated[str | None, typer.Option(help="only this reason code")] = None,
+    show: Annotated[int, typer.Option(min=0, help="how many of the latest letters to list")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per letter")] = False,
+) -> None:
+    """Count dead letters by reason and show the latest ones."""
+    settings = _settings(ctx)
+    try:
+        bus = build_bus(settings)
+        letters = [
+            d
+            for d in dead_letters.read_all(bus, settings.topics.dead_letters)
+            if reason is None or d.reason == reason
+        ]
+        bus.close()
+    except StreamwiseError as err:
+        raise _fail(err) from None
+    if as_json:
+        for letter in letters:
+            typer.echo(letter.model_dump_json())
+        return
+    out = Console()
+    counts = Counter(d.reason for d in letters)
+    summary = Table(title=f"{settings.topics.dead_letters}: {len(letters)} dead letters")
+    summary.add_column("reason")
+    summary.add_column("count", justify="right")
+    for name, count in counts.most_common():
+        summary.add_row(name, str(count))
+    out.print(summary)
+    if show and letters:
+        latest = Table(title=f"latest {min(show, len(letters))}")
+        for column in ("source", "reason", "detail", "key", "rejected at", "message"):
+            latest.add_column(column, overflow="fold")
+        for d in letters[-show:]:
+            latest.add_row(
+                f"{d.topic}/{d.partition}@{d.offset}",
+                d.reason,
+                d.detail,
+                d.key or "",
+                d.rejected_at.isoformat(timespec="seconds"),
+                repr(d.original()[:80]),
+            )
+        out.print(latest)
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    ctx: typer.Context,
+    reason: Annotated[str | None, typer.Option(help="only letters with this reason")] = None,
+    dry_run: Annotated[bool, typer.Option(help="count what would be replayed")] = False,
+) -> None:
+    """Publish dead letters back to their source topic, e.g. after widening the catalog."""
+    settings = _settings(ctx)
+    try:
+        bus = build_bus(settings)
+        letters = dead_letters.read_all(bus, settings.topics.dead_letters)
+        if dry_run:
+            count = sum(1 for d in letters if reason is None or d.reason == reason)
+        else:
+            count = dead_letters.replay(
+                bus, letters, lambda d: reason is None or d.reason == reason
+            )
+        bus.close()
+    except StreamwiseError as err:
+        raise _fail(err) from None
+    log.info(
+        "dead letters replayed" if not dry_run else "dead letters to replay",
+        extra={"count": count, "reason": reason},
     )
 
 

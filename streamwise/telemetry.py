@@ -58,10 +58,30 @@ class LearnerMetrics:
             ["model"],
             registry=registry,
         )
+        self.stream = StreamMetrics(registry)
         self.snapshot_version = Gauge(
             "streamwise_learner_snapshot_version",
             "Version of the last snapshot written.",
             ["model"],
+            registry=registry,
+        )
+
+
+class StreamMetrics:
+    """What a learner exports about the stream itself (data quality and profile)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.records = Counter(
+            "streamwise_stream_records_total",
+            "Records read by the learner, by outcome (accepted, duplicate, rejected).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.sensor = Gauge(
+            "streamwise_stream_sensor_value",
+            "Profile of a catalog sensor over accepted readings "
+            "(stat: mean, std, p05, p50, p95, missing_ratio).",
+            ["sensor", "stat"],
             registry=registry,
         )
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import Served
 from api.reloader import ServedModel
-from api.schemas import ModelInfo
+from api.schemas import ModelInfo, StreamProfile
 
 router = APIRouter(tags=["models"])
 
@@ -45,3 +45,19 @@ def get_model(
 def list_models(served: Served) -> list[ModelInfo]:
     """Every model that has a snapshot loaded."""
     return [_info(m) for m in served.all()]
+
+
+@router.get("/profile", operation_id="get_profile", response_model=StreamProfile)
+def get_profile(
+    served: Served,
+    model: Annotated[str | None, Query(description="model id; defaults to the first")] = None,
+) -> StreamProfile:
+    """Per-sensor counts, missing share, mean, spread and quantiles; rejections by reason."""
+    target = served.get(model)
+    report = target.snap.stream_report or {
+        "readings": 0,
+        "counts": {},
+        "rejected": {},
+        "sensors": {},
+    }
+    return StreamProfile(model_id=target.spec.model_id, model_version=target.snap.version, **report)

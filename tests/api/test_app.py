@@ -206,3 +206,37 @@ def test_after_a_reset_the_restarted_version_history_is_served(
     refresh(client)
     info = client.get("/model").json()
     assert (info["version"], info["events_learned"]) == (1, 20)
+
+
+def test_profile_is_served_from_the_snapshot(
+    client: TestClient, store: MemorySnapshotStore
+) -> None:
+    from learner.loop import Learner
+    from streamwise.adapters.memory import MemoryBroker, MemoryBus
+    from streamwise.settings import TopicSettings
+
+    broker = MemoryBroker()
+    bus = MemoryBus(broker)
+    for reading in replay.readings("river:Phishing", limit=30):
+        bus.publish("r", reading.device_id, reading.encode())
+    bus.publish("r", "x", b"not json")
+    bus.flush(1.0)
+    learner = Learner(
+        [CLASSIFIER, REGRESSOR],
+        MemoryBus(broker),
+        store,
+        KEY,
+        topics=TopicSettings(readings="r"),
+        clock=FakeClock(1.9e9),
+        poll_timeout_s=0.0,
+    )
+    learner.start()
+    while learner.step():
+        pass
+    learner.checkpoint()
+    refresh(client)
+    profile = client.get("/profile").json()
+    assert profile["readings"] == 30 and profile["rejected"] == {"schema": 1}
+    assert profile["counts"] == {"consumed": 31, "accepted": 30, "duplicate": 0}
+    assert profile["sensors"]["age_of_domain"]["count"] == 30
+    assert client.get("/profile?model=nope").status_code == 404

@@ -10,6 +10,7 @@ from streamwise import snapshot
 from streamwise.clock import Clock
 from streamwise.errors import ModelNotReady, SnapshotRejected, StoreError, UnknownModel
 from streamwise.ports import SnapshotStore
+from streamwise.prepare import Preparer
 from streamwise.spec import ModelSpec
 from streamwise.telemetry import ApiMetrics
 
@@ -23,6 +24,7 @@ class ServedModel:
     spec: ModelSpec
     snap: snapshot.Snapshot
     loaded_at: float
+    preparer: Preparer
 
 
 class ServedModels:
@@ -122,7 +124,8 @@ class ServedModels:
                 extra={"model_id": model_id, "version": latest, "error": str(err)},
             )
             return 0
-        self._served[model_id] = ServedModel(spec, snap, self._clock.now())
+        preparer = Preparer(spec, snap.prepare_state)  # built once per load, read-only after
+        self._served[model_id] = ServedModel(spec, snap, self._clock.now(), preparer)
         self._count(model_id, "loaded")
         log.info(
             "snapshot loaded",

@@ -29,8 +29,9 @@ from streamwise.errors import (
     StreamwiseError,
 )
 from streamwise.events import Reading
-from streamwise.features import target_of, to_x
+from streamwise.features import target_of
 from streamwise.ports import Bus, Record, SnapshotStore
+from streamwise.prepare import Preparer
 from streamwise.quality import SensorCatalog
 from streamwise.settings import QualitySettings, TopicSettings
 from streamwise.spec import ModelSpec
@@ -53,7 +54,11 @@ class ModelSlot:
     events_rejected: int = 0
     last_event_ts: float | None = None
 
+    preparer: Preparer | None = None
+
     def __post_init__(self) -> None:
+        if self.preparer is None:
+            self.preparer = Preparer(self.spec)
         self._predict = predictor(self.model, self.board)
         self._learn = self.model.learn_one
 
@@ -81,21 +86,25 @@ class ModelSlot:
             snap.events_learned,
             snap.events_rejected,
             snap.last_event_ts,
+            Preparer(spec, snap.prepare_state),
         )
 
     def observe(self, reading: Reading) -> bool:
         """Predict, score, learn, in River's progressive-validation order. True if learned."""
-        x = to_x(reading, self.spec)  # both raise InvalidEvent before the model is touched
+        assert self.preparer is not None
+        prepared = self.preparer.prepare(reading)  # both raise InvalidEvent before any change
         y = target_of(reading, self.spec)
+        x = prepared.x
         prediction: Prediction = self._predict(x)  # 1. predict: the label is not used yet
         self.events_seen += 1
-        self.last_event_ts = reading.ts.timestamp()
-        if y is None:
-            return False
-        self.board.update(y, prediction)  # 2. score
-        self._learn(x, y)  # 3. learn, always last; its return value changed across releases
-        self.events_learned += 1
-        return True
+        self.last_event_ts = prepared.ts
+        learned = y is not None
+        if learned:
+            self.board.update(y, prediction)  # 2. score
+            self._learn(x, y)  # 3. learn, always last; its return value changed across releases
+            self.events_learned += 1
+        self.preparer.commit(prepared)  # only now does the reading join the per-device state
+        return learned
 
     def to_snapshot(self, version: int, created_at: float) -> snapshot.Snapshot:
         return snapshot.Snapshot(
@@ -112,6 +121,7 @@ class ModelSlot:
             events_learned=self.events_learned,
             events_rejected=self.events_rejected,
             last_event_ts=self.last_event_ts,
+            prepare_state=self.preparer.state() if self.preparer is not None else {},
         )
 
 
@@ -200,6 +210,14 @@ class Learner:
             for outcome, total in _outcomes(slot).items()
         }
         self._exported.update({("", k): v for k, v in self._stream_totals().items()})
+        self._exported.update(
+            {
+                (slot.spec.model_id, f"prepare:{step}"): total
+                for slot in self.slots
+                if slot.preparer is not None
+                for step, total in slot.preparer.counts.items()
+            }
+        )
         self._bus.seek(resume)
         if any(slot.version is None for slot in self.slots):
             # The API is ready only once a model exists; publish the untrained one right away.
@@ -402,6 +420,12 @@ class Learner:
                 if delta > 0:
                     self._metrics.events.labels(model_id, outcome).inc(delta)
                 self._exported[model_id, outcome] = total
+            assert slot.preparer is not None
+            for step, total in slot.preparer.counts.items():
+                delta = total - self._exported.get((model_id, f"prepare:{step}"), 0)
+                if delta > 0:
+                    self._metrics.cleaning.labels(model_id, step).inc(delta)
+                self._exported[model_id, f"prepare:{step}"] = total
             for window, values in slot.board.values().items():
                 for name, value in values.items():
                     if value is not None:

@@ -106,6 +106,8 @@ class Snapshot:
     events_learned: int = 0
     events_rejected: int = 0
     last_event_ts: float | None = None
+    #: The model's cleaning and per-device feature state (``streamwise.prepare``), plain data.
+    prepare_state: dict[str, Any] = field(default_factory=dict)
     #: The learner's stream-level state (dedup window, device clocks, profile) as plain data,
     #: valid at ``stream_position``; restored from the snapshot the learner resumes at.
     stream_state: dict[str, Any] = field(default_factory=dict)

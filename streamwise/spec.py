@@ -103,6 +103,88 @@ class StepSpec(BaseModel):
         return ESTIMATOR_ROLES[self.name]
 
 
+class WindowSpec(BaseModel):
+    """A per-device rolling aggregate of one value, over the last readings or seconds."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    on: str = Field(min_length=1)
+    stats: list[Literal["mean", "std", "min", "max", "slope"]] = Field(min_length=1)
+    size: int | None = Field(default=None, ge=2, le=1000, description="last N readings")
+    seconds: float | None = Field(default=None, gt=0, le=7 * 86_400, description="time window")
+
+    @model_validator(mode="after")
+    def _one_window(self) -> Self:
+        if (self.size is None) == (self.seconds is None):
+            raise ValueError(f"window on {self.on!r}: give exactly one of size or seconds")
+        return self
+
+    @property
+    def suffix(self) -> str:
+        return f"{self.size}" if self.size is not None else f"{self.seconds:g}s"
+
+
+class PrepareSpec(BaseModel):
+    """Declared cleaning and per-device feature steps, applied before the River pipeline.
+
+    Parameters
+    ----------
+    impute
+        Fill a declared feature missing from a reading: ``last`` (the device's last value),
+        ``mean`` (running mean over all devices) or ``none``.
+    outliers
+        Values further than ``outlier_z`` running standard deviations from the running mean are
+        clipped to that bound (``clip``), or kept and marked with a ``<name>_outlier`` feature
+        (``flag``), or left alone (``none``).
+    silence_seconds
+        A device whose readings are further apart than this is counted as having been silent;
+        ``gap_feature`` adds the seconds since its previous reading as ``gap_s``.
+    windows, lags, deltas
+        Per-device features: rolling aggregates, earlier values (``temp_c_lag1``), and the
+        change since the previous reading (``power_w_delta``).
+    max_devices, idle_seconds
+        Bounds on per-device state: the least recently heard devices are evicted first, and
+        devices silent (in event time) longer than ``idle_seconds`` are forgotten.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    impute: Literal["none", "last", "mean"] = "none"
+    outliers: Literal["none", "clip", "flag"] = "none"
+    outlier_z: float = Field(default=4.0, gt=0)
+    silence_seconds: float | None = Field(default=None, gt=0)
+    gap_feature: bool = False
+    windows: list[WindowSpec] = Field(default_factory=list)
+    lags: dict[str, list[int]] = Field(default_factory=dict)
+    deltas: list[str] = Field(default_factory=list)
+    max_devices: int = Field(default=10_000, ge=1)
+    idle_seconds: float = Field(default=7 * 86_400, gt=0)
+
+    @field_validator("lags")
+    @classmethod
+    def _lags_positive(cls, lags: dict[str, list[int]]) -> dict[str, list[int]]:
+        for name, steps in lags.items():
+            if not steps or any(not 1 <= k <= 100 for k in steps):
+                raise ValueError(f"lags of {name!r}: give steps between 1 and 100")
+        return lags
+
+    @property
+    def per_device(self) -> bool:
+        """Whether any step keeps per-device state."""
+        return bool(
+            self.impute == "last"
+            or self.windows
+            or self.lags
+            or self.deltas
+            or self.silence_seconds
+            or self.gap_feature
+        )
+
+    @property
+    def active(self) -> bool:
+        return self.per_device or self.impute != "none" or self.outliers != "none"
+
+
 class ModelSpec(BaseModel):
     """A declared online-learning problem and the model that learns it.
 
@@ -147,6 +229,7 @@ class ModelSpec(BaseModel):
     time_features: bool = False
     pipeline: list[StepSpec] = Field(min_length=1)
     metrics: list[str] = Field(min_length=1)
+    prepare: PrepareSpec = PrepareSpec()
     rolling_window: int = Field(default=1000, ge=1, le=1_000_000)
     success: dict[str, float] = Field(default_factory=dict)
 
@@ -174,6 +257,9 @@ class ModelSpec(BaseModel):
             raise ValueError("metrics: each metric may be listed once")
         if self.target in self.features:
             raise ValueError(f"features: the target {self.target!r} cannot also be a feature")
+        if self.target in self.prepare.deltas:
+            # Windows and lags see only earlier readings; a delta includes the current value.
+            raise ValueError(f"prepare: a delta of the target {self.target!r} would leak it")
         return self
 
     @classmethod

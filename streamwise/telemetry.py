@@ -58,6 +58,13 @@ class LearnerMetrics:
             ["model"],
             registry=registry,
         )
+        self.cleaning = Counter(
+            "streamwise_learner_cleaning_total",
+            "Declared cleaning steps applied, per model "
+            "(step: imputed, clipped, flagged, silence, evicted).",
+            ["model", "step"],
+            registry=registry,
+        )
         self.stream = StreamMetrics(registry)
         self.snapshot_version = Gauge(
             "streamwise_learner_snapshot_version",

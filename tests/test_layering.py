@@ -8,7 +8,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CORE = {"events", "errors", "ports", "spec", "settings", "features", "snapshot", "clock", "logs"}
+CORE = {
+    "events",
+    "errors",
+    "ports",
+    "spec",
+    "settings",
+    "features",
+    "snapshot",
+    "clock",
+    "logs",
+    "quality",
+    "prepare",
+}
 ADAPTER_CLIENTS = {"kafka", "redis"}
 SERVICE_PACKAGES = {"ingest", "learner", "api"}
 COMPOSITION_ROOT = {"streamwise/wiring.py", "streamwise/cli.py"}

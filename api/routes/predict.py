@@ -13,7 +13,6 @@ from api.reloader import ServedModel
 from api.schemas import BatchPredictions, ErrorBody, PredictBatch, PredictInput, Prediction
 from streamwise.errors import InvalidEvent
 from streamwise.events import Reading
-from streamwise.features import to_x
 
 router = APIRouter(tags=["predict"])
 
@@ -33,7 +32,7 @@ def _predict(served: ServedModel, item: PredictInput, now: dt.datetime) -> Predi
     reading = Reading(
         event_id="api", device_id=item.device_id, ts=item.ts or now, values=item.values
     )
-    x = to_x(reading, served.spec)
+    x = served.preparer.prepare(reading).x  # the learner's features, from the snapshot's state
     model = served.snap.model
     if served.spec.task == "regression":
         value = model.predict_one(x)

@@ -240,3 +240,30 @@ def test_profile_is_served_from_the_snapshot(
     assert profile["counts"] == {"consumed": 31, "accepted": 30, "duplicate": 0}
     assert profile["sensors"]["age_of_domain"]["count"] == 30
     assert client.get("/profile?model=nope").status_code == 404
+
+
+def test_predictions_use_the_snapshot_per_device_features(store: MemorySnapshotStore) -> None:
+    import datetime as dt
+
+    from ingest.simulator import Fleet
+    from streamwise.events import Reading
+    from streamwise.spec import BUNDLED_SPECS
+
+    spec = ModelSpec.from_toml(BUNDLED_SPECS / "fault-detector.toml")
+    slot = ModelSlot.fresh(spec)
+    fleet, start = Fleet(3, seed=1), dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
+    for t in range(100):
+        for reading in fleet.tick(start + dt.timedelta(minutes=t)):
+            slot.observe(reading)
+    store.save(spec.model_id, snapshot.encode(slot.to_snapshot(1, 0.0), KEY), 1, None)
+    app = create_app([spec], store, KEY, FakeClock(1.9e9), registry=CollectorRegistry())
+    values = {"temp_c": 25.0, "humidity_pct": 45.0, "vibration_mm_s": 6.0, "power_w": 250.0}
+    ts = start + dt.timedelta(minutes=100)
+    with TestClient(app) as test_client:
+        body = test_client.post(
+            "/predict", json={"device_id": "dev-0001", "ts": ts.isoformat(), "values": values}
+        ).json()
+    x = slot.preparer.prepare(Reading(event_id="api", device_id="dev-0001", ts=ts, values=values)).x
+    assert "vibration_mm_s_mean_5" in x
+    expected = slot.model.predict_proba_one(x)
+    assert body["probabilities"] == {str(k): v for k, v in expected.items()}

@@ -222,3 +222,33 @@ def test_a_second_writer_is_fenced_off() -> None:
     zombie.step()
     with pytest.raises(SnapshotConflict):
         zombie.checkpoint()
+
+
+def test_restart_with_per_device_features_equals_uninterrupted_run() -> None:
+    import datetime as dt
+
+    from ingest.simulator import Fleet
+    from streamwise.spec import BUNDLED_SPECS
+
+    spec = ModelSpec.from_toml(BUNDLED_SPECS / "fault-detector.toml")
+    assert spec.prepare.per_device
+    broker = MemoryBroker()
+    bus = MemoryBus(broker)
+    fleet, start = Fleet(8, seed=4), dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
+    for t in range(150):
+        for reading in fleet.tick(start + dt.timedelta(seconds=30 * t)):
+            bus.publish(TOPICS.readings, reading.device_id, reading.encode())
+    bus.flush(1.0)
+
+    uninterrupted = make_learner(broker, MemorySnapshotStore(), spec)
+    drain(uninterrupted)
+    store = MemorySnapshotStore()
+    crashed = make_learner(broker, store, spec, every_events=250)
+    for _ in range(13):
+        crashed.step()
+    resumed = make_learner(broker, store, spec, every_events=250)
+    drain(resumed)
+    want, got = uninterrupted.slots[0], resumed.slots[0]
+    assert got.events_learned == want.events_learned == 1200
+    assert got.board.values() == want.board.values()
+    assert got.preparer.state() == want.preparer.state()

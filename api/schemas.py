@@ -126,3 +126,12 @@ class StreamProfile(BaseModel):
     counts: dict[str, int] = Field(description="consumed, accepted, duplicate")
     rejected: dict[str, int] = Field(description="dead-lettered records by reason")
     sensors: dict[str, SensorProfile]
+
+
+class SilentDevices(BaseModel):
+    """Devices of a model's stream that went quiet, as of the served snapshot."""
+
+    model_id: str
+    model_version: int
+    silence_seconds: float | None = Field(description="from the spec; null: not monitored")
+    devices: dict[str, float] = Field(description="device id -> last event time (Unix seconds)")

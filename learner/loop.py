@@ -326,6 +326,10 @@ class Learner:
             self._save(slot, report)
         if self._metrics is not None:
             self._export_profile(report)
+            for slot in self.slots:
+                if slot.preparer is not None and slot.spec.prepare.silence_seconds is not None:
+                    silent = len(slot.preparer.silent_devices())
+                    self._metrics.silent_devices.labels(slot.spec.model_id).set(silent)
         self._bus.commit(self._resume_offsets())
         self._since_checkpoint = 0
         self._policy.done()

@@ -246,6 +246,14 @@ class Preparer:
             self.counts["evicted"] = self.counts.get("evicted", 0) + 1
             oldest = next(iter(self.devices.values()), None)
 
+    def silent_devices(self) -> dict[str, float]:
+        """Devices not heard for ``silence_seconds`` of event time: device -> last event time."""
+        limit = self.config.silence_seconds
+        if limit is None:
+            return {}
+        horizon = self.newest_ts - limit
+        return {name: d["ts"] for name, d in self.devices.items() if d["ts"] < horizon}
+
     def state(self) -> dict[str, Any]:
         """Plain data for the snapshot."""
         return {

@@ -65,6 +65,12 @@ class LearnerMetrics:
             ["model", "step"],
             registry=registry,
         )
+        self.silent_devices = Gauge(
+            "streamwise_learner_silent_devices",
+            "Devices not heard from for longer than the spec's silence_seconds (event time).",
+            ["model"],
+            registry=registry,
+        )
         self.stream = StreamMetrics(registry)
         self.snapshot_version = Gauge(
             "streamwise_learner_snapshot_version",

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import Served
 from api.reloader import ServedModel
-from api.schemas import ModelInfo, StreamProfile
+from api.schemas import ModelInfo, SilentDevices, StreamProfile
 
 router = APIRouter(tags=["models"])
 
@@ -61,3 +61,18 @@ def get_profile(
         "sensors": {},
     }
     return StreamProfile(model_id=target.spec.model_id, model_version=target.snap.version, **report)
+
+
+@router.get("/devices/silent", operation_id="silent_devices", response_model=SilentDevices)
+def silent_devices(
+    served: Served,
+    model: Annotated[str | None, Query(description="model id; defaults to the first")] = None,
+) -> SilentDevices:
+    """Devices not heard from for longer than the spec's ``silence_seconds`` (event time)."""
+    target = served.get(model)
+    return SilentDevices(
+        model_id=target.spec.model_id,
+        model_version=target.snap.version,
+        silence_seconds=target.spec.prepare.silence_seconds,
+        devices=target.preparer.silent_devices(),
+    )

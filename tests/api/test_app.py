@@ -267,3 +267,6 @@ def test_predictions_use_the_snapshot_per_device_features(store: MemorySnapshotS
     assert "vibration_mm_s_mean_5" in x
     expected = slot.model.predict_proba_one(x)
     assert body["probabilities"] == {str(k): v for k, v in expected.items()}
+    with TestClient(app) as test_client:  # quiet devices are listed per model
+        silent = test_client.get("/devices/silent").json()
+    assert silent["silence_seconds"] == 300 and silent["devices"] == {}

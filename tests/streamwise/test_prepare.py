@@ -136,6 +136,8 @@ def test_silence_is_counted_and_gap_is_a_feature() -> None:
     feed(prep, [(0.0, 1.0), (30.0, 1.0), (300.0, 1.0)])
     assert prep.counts == {"silence": 1}
     assert prep.prepare(reading(310.0, 1.0)).x["gap_s"] == 10.0
+    prep.commit(prep.prepare(reading(400.0, 1.0, device="d2")))
+    assert prep.silent_devices() == {"d1": T0.timestamp() + 300.0}
 
 
 def test_state_round_trips_exactly() -> None:

@@ -19,6 +19,7 @@ from streamwise import __version__
 from streamwise.clock import Clock
 from streamwise.errors import InvalidEvent, ModelNotReady, StreamwiseError, UnknownModel
 from streamwise.ports import SnapshotStore
+from streamwise.quality import SensorCatalog
 from streamwise.spec import ModelSpec
 from streamwise.telemetry import ApiMetrics, ServedModelsCollector
 
@@ -55,6 +56,7 @@ def create_app(
     registry: CollectorRegistry | None = None,
     reload_interval_s: float = 0.5,
     max_batch: int = 1000,
+    catalog: SensorCatalog | None = None,
 ) -> FastAPI:
     """Build the API over a snapshot store.
 
@@ -68,6 +70,9 @@ def create_app(
         HMAC key that snapshots must be signed with.
     registry
         Prometheus registry for this app's metrics (a fresh one if None).
+    catalog
+        Sensor catalog: request values are converted to canonical units and range-checked
+        exactly as the learner does (no checks if None).
     """
     registry = registry if registry is not None else CollectorRegistry()
     api_metrics = ApiMetrics(registry)
@@ -97,6 +102,7 @@ def create_app(
     app.state.registry = registry
     app.state.clock = clock
     app.state.max_batch = max_batch
+    app.state.catalog = catalog if catalog is not None else SensorCatalog()
 
     @app.exception_handler(StreamwiseError)
     async def streamwise_error(request: Request, err: StreamwiseError) -> JSONResponse:

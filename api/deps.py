@@ -9,6 +9,7 @@ from prometheus_client import CollectorRegistry
 
 from api.reloader import ServedModels
 from streamwise.clock import Clock
+from streamwise.quality import SensorCatalog
 from streamwise.telemetry import ApiMetrics
 
 
@@ -28,6 +29,10 @@ def _clock(request: Request) -> Clock:
     return request.app.state.clock  # type: ignore[no-any-return]
 
 
+def _catalog(request: Request) -> SensorCatalog:
+    return request.app.state.catalog  # type: ignore[no-any-return]
+
+
 def _max_batch(request: Request) -> int:
     return request.app.state.max_batch  # type: ignore[no-any-return]
 
@@ -37,3 +42,4 @@ Metrics = Annotated[ApiMetrics, Depends(_metrics)]
 Registry = Annotated[CollectorRegistry, Depends(_registry)]
 AppClock = Annotated[Clock, Depends(_clock)]
 MaxBatch = Annotated[int, Depends(_max_batch)]
+Catalog = Annotated[SensorCatalog, Depends(_catalog)]

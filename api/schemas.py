@@ -31,6 +31,9 @@ class PredictInput(BaseModel):
     device_id: Name = "unknown"
     ts: AwareDatetime | None = None
     values: dict[Name, Value] = Field(min_length=1, max_length=256)
+    units: dict[Name, Name] = Field(
+        default_factory=dict, description="per value; converted to the catalog's units"
+    )
 
 
 class PredictBatch(BaseModel):

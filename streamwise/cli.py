@@ -135,6 +135,7 @@ def demo(
             registry=REGISTRY,
             reload_interval_s=settings.api.reload_interval_s,
             max_batch=settings.api.max_batch,
+            catalog=settings.quality.catalog(),
         )
     except StreamwiseError as err:
         raise _fail(err) from None
@@ -276,6 +277,7 @@ def serve(ctx: typer.Context) -> None:
             registry=REGISTRY,
             reload_interval_s=settings.api.reload_interval_s,
             max_batch=settings.api.max_batch,
+            catalog=settings.quality.catalog(),
         )
     except StreamwiseError as err:
         raise _fail(err) from None

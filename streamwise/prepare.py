@@ -199,7 +199,7 @@ class Preparer:
             if past and current is not None:
                 x[f"{name}_delta"] = current - past[-1][1]
         if device is not None:
-            gap = prepared.ts - device["ts"]
+            gap = max(prepared.ts - device["ts"], 0.0)  # an out-of-order reading: no gap
             if cfg.gap_feature:
                 x["gap_s"] = gap
             if cfg.silence_seconds is not None and gap > cfg.silence_seconds:

@@ -1,7 +1,7 @@
 """Stateless data-quality rules: the sensor catalog, physical ranges and unit normalisation.
 
 Stateful checks (duplicates, lateness) live with the learner in ``learner/clean.py``; what here
-is pure so the API can apply the same rules to a prediction request.
+is pure, so the API applies the same conversions and ranges to prediction requests.
 """
 
 from __future__ import annotations

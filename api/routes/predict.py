@@ -8,11 +8,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import AppClock, MaxBatch, Metrics, Served
+from api.deps import AppClock, Catalog, MaxBatch, Metrics, Served
 from api.reloader import ServedModel
 from api.schemas import BatchPredictions, ErrorBody, PredictBatch, PredictInput, Prediction
 from streamwise.errors import InvalidEvent
 from streamwise.events import Reading
+from streamwise.quality import SensorCatalog
 
 router = APIRouter(tags=["predict"])
 
@@ -28,9 +29,17 @@ ModelQuery = Annotated[
 ]
 
 
-def _predict(served: ServedModel, item: PredictInput, now: dt.datetime) -> Prediction:
-    reading = Reading(
-        event_id="api", device_id=item.device_id, ts=item.ts or now, values=item.values
+def _predict(
+    served: ServedModel, item: PredictInput, now: dt.datetime, catalog: SensorCatalog
+) -> Prediction:
+    reading = catalog.check(  # the learner's units and ranges, so the features mean the same
+        Reading(
+            event_id="api",
+            device_id=item.device_id,
+            ts=item.ts or now,
+            values=item.values,
+            units=item.units,
+        )
     )
     x = served.preparer.prepare(reading).x  # the learner's features, from the snapshot's state
     model = served.snap.model
@@ -51,12 +60,17 @@ def _predict(served: ServedModel, item: PredictInput, now: dt.datetime) -> Predi
 
 @router.post("/predict", operation_id="predict", response_model=Prediction, responses=ERRORS)
 async def predict(
-    item: PredictInput, served: Served, metrics: Metrics, clock: AppClock, model: ModelQuery = None
+    item: PredictInput,
+    served: Served,
+    metrics: Metrics,
+    clock: AppClock,
+    catalog: Catalog,
+    model: ModelQuery = None,
 ) -> Prediction:
     """Predict for one reading with the latest snapshot of a model."""
     started = time.perf_counter()
     target = served.get(model)
-    result = _predict(target, item, dt.datetime.fromtimestamp(clock.now(), dt.UTC))
+    result = _predict(target, item, dt.datetime.fromtimestamp(clock.now(), dt.UTC), catalog)
     metrics.predictions.labels(target.spec.model_id).inc()
     metrics.predict_seconds.labels(target.spec.model_id).observe(time.perf_counter() - started)
     return result
@@ -73,6 +87,7 @@ def predict_batch(
     served: Served,
     metrics: Metrics,
     clock: AppClock,
+    catalog: Catalog,
     limit: MaxBatch,
     model: ModelQuery = None,
 ) -> BatchPredictions:
@@ -85,7 +100,7 @@ def predict_batch(
     if len(batch.items) > limit:
         raise InvalidEvent("size", f"batch of {len(batch.items)} exceeds the limit of {limit}")
     now = dt.datetime.fromtimestamp(clock.now(), dt.UTC)
-    predictions = [_predict(target, item, now) for item in batch.items]
+    predictions = [_predict(target, item, now, catalog) for item in batch.items]
     metrics.predictions.labels(target.spec.model_id).inc(len(predictions))
     metrics.predict_seconds.labels(target.spec.model_id).observe(time.perf_counter() - started)
     return BatchPredictions(

@@ -14,6 +14,7 @@ from learner.loop import ModelSlot
 from streamwise import snapshot
 from streamwise.adapters.memory import MemorySnapshotStore
 from streamwise.clock import FakeClock
+from streamwise.events import Reading
 from streamwise.spec import ModelSpec
 
 KEY = b"a" * 32
@@ -270,3 +271,36 @@ def test_predictions_use_the_snapshot_per_device_features(store: MemorySnapshotS
     with TestClient(app) as test_client:  # quiet devices are listed per model
         silent = test_client.get("/devices/silent").json()
     assert silent["silence_seconds"] == 300 and silent["devices"] == {}
+
+
+def test_requests_are_converted_and_range_checked_like_the_stream(
+    store: MemorySnapshotStore,
+) -> None:
+    from streamwise.quality import SensorCatalog
+
+    spec = ModelSpec.example(
+        model_id="temps",
+        features=["temp_c"],
+        task="regression",
+        target="y",
+        pipeline=[{"name": "LinearRegression"}],
+        metrics=["MAE"],
+    )
+    slot = ModelSlot.fresh(spec)
+    for i in range(50):
+        slot.observe(
+            Reading.example(event_id=f"e{i}", values={"temp_c": float(i)}, labels={"y": 2.0 * i})
+        )
+    store.save("temps", snapshot.encode(slot.to_snapshot(1, 0.0), KEY), 1, None)
+    catalog = SensorCatalog(sensors={"temp_c": {"unit": "Cel", "min": -60, "max": 150}})
+    app = create_app(
+        [spec], store, KEY, FakeClock(1.9e9), registry=CollectorRegistry(), catalog=catalog
+    )
+    with TestClient(app) as test_client:
+        celsius = test_client.post("/predict", json={"values": {"temp_c": 100.0}}).json()
+        fahrenheit = test_client.post(
+            "/predict", json={"values": {"temp_c": 212.0}, "units": {"temp_c": "degF"}}
+        ).json()
+        too_hot = test_client.post("/predict", json={"values": {"temp_c": 900.0}})
+    assert fahrenheit["prediction"] == pytest.approx(celsius["prediction"])
+    assert too_hot.status_code == 422 and "outside" in too_hot.json()["detail"]

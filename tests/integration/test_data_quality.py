@@ -19,7 +19,6 @@ from streamwise.adapters.kafka import KafkaBus
 from streamwise.adapters.redis import RedisSnapshotStore
 from streamwise.clock import SystemClock
 from streamwise.events import Reading
-from streamwise.features import to_x
 from streamwise.spec import BUNDLED_SPECS, ModelSpec
 from tests.conftest import Services
 from tests.integration.helpers import cli, latest_snapshot, wait_for
@@ -124,8 +123,10 @@ def test_100k_mixed_messages_counts_add_up_and_the_model_learns_only_good_events
     for reading in good:
         reference.observe(reading)
     assert slot.board.values() == reference.board.values()
+    assert slot.preparer.state() == reference.preparer.state()
     for reading in good[::4999]:
-        x = to_x(reading, SPEC)
+        x = slot.preparer.prepare(reading).x
+        assert x == reference.preparer.prepare(reading).x
         assert slot.model.predict_proba_one(x) == reference.model.predict_proba_one(x)
 
 

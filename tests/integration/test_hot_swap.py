@@ -58,17 +58,19 @@ def test_predictions_never_fail_while_snapshots_are_swapped(
                 "--rate",
                 "1500",
                 "--duration",
-                "6",
+                "20",
             ):
-                versions, failures = [], []
-                deadline = time.monotonic() + 6.0
-                while time.monotonic() < deadline:
+                versions: list[int] = []
+                failures: list[tuple[int, str]] = []
+                # Bounded: until several swaps were seen (a loaded machine may be slow to start
+                # the producer), at most 60 s.
+                deadline = time.monotonic() + 60.0
+                while time.monotonic() < deadline and len(set(versions)) < 4:
                     response = client.post("/predict", json=READING)
                     if response.status_code != 200:
                         failures.append((response.status_code, response.text))
                     else:
                         versions.append(response.json()["model_version"])
     assert not failures, failures[:3]
-    assert len(versions) > 100
     assert versions == sorted(versions), "a request was answered by an older model than before"
-    assert len(set(versions)) >= 3, f"expected several swaps, saw versions {sorted(set(versions))}"
+    assert len(set(versions)) >= 4, f"expected several swaps, saw versions {sorted(set(versions))}"

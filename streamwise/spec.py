@@ -7,6 +7,7 @@ two lists equal.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import tomllib
@@ -168,7 +169,7 @@ class PrepareSpec(BaseModel):
                 raise ValueError(f"lags of {name!r}: give steps between 1 and 100")
         return lags
 
-    @property
+    @functools.cached_property
     def per_device(self) -> bool:
         """Whether any step keeps per-device state."""
         return bool(
@@ -180,7 +181,7 @@ class PrepareSpec(BaseModel):
             or self.gap_feature
         )
 
-    @property
+    @functools.cached_property
     def active(self) -> bool:
         return self.per_device or self.impute != "none" or self.outliers != "none"
 
@@ -298,7 +299,7 @@ class ModelSpec(BaseModel):
         data.update(overrides)
         return cls.parse(data)
 
-    @property
+    @functools.cached_property
     def numeric_only(self) -> bool:
         """Whether every feature must be a number (no step of the pipeline encodes strings)."""
         return not any(step.name == "OneHotEncoder" for step in self.pipeline)

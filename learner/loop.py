@@ -175,6 +175,7 @@ class Learner:
         self.slots: list[ModelSlot] = []
         self._since_checkpoint = 0
         self._exported: dict[tuple[str, str], int] = {}
+        self._dlq_counters: dict[str, Any] = {}
 
     def start(self) -> None:
         """Restore each model from its latest snapshot, then seek the bus to where they stopped."""
@@ -308,7 +309,12 @@ class Learner:
         letter = dead_letter(record, rejection, self._clock.now())
         self._bus.publish(self._topics.dead_letters, record.key or "", letter.encode())
         if self._metrics is not None:
-            self._metrics.dead_letters.labels(rejection.reason).inc()
+            counter = self._dlq_counters.get(rejection.reason)
+            if counter is None:  # labels() costs a lock and a lookup: once per reason
+                counter = self._dlq_counters[rejection.reason] = (
+                    self._metrics.dead_letters.labels(rejection.reason)
+                )
+            counter.inc()
         log.debug(
             "dead-lettered",
             extra={

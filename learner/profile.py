@@ -1,8 +1,8 @@
 """A live profile of the stream: per sensor, how much arrives, how much is missing, its spread.
 
 Built from River's running statistics (mean and variance by Welford, quantiles by P-square on a
-systematic sample), so it costs O(1) per value and fits in a snapshot. Sensor names come from the data, so at most
-``max_sensors`` are profiled by name; the rest are summed under ``_other``.
+systematic sample), so it costs O(1) per value and fits in a snapshot. Sensor names come from
+the data, so at most ``max_sensors`` are profiled by name; the rest are summed under ``_other``.
 """
 
 from __future__ import annotations

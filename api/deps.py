@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from prometheus_client import CollectorRegistry
 
 from api.reloader import ServedModels
@@ -47,3 +47,6 @@ Registry = Annotated[CollectorRegistry, Depends(_registry)]
 AppClock = Annotated[Clock, Depends(_clock)]
 MaxBatch = Annotated[int, Depends(_max_batch)]
 Catalog = Annotated[SensorCatalog, Depends(_catalog)]
+ModelQuery = Annotated[
+    str | None, Query(description="model id; defaults to the first configured model")
+]

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from fastapi import FastAPI
 from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
@@ -32,7 +33,7 @@ from streamwise import logs
 from streamwise.adapters.memory import MemoryBroker, MemorySnapshotStore
 from streamwise.clock import SystemClock
 from streamwise.errors import StreamwiseError
-from streamwise.ports import Bus
+from streamwise.ports import Bus, SnapshotStore
 from streamwise.settings import Settings
 from streamwise.telemetry import LearnerMetrics
 from streamwise.wiring import build_bus, build_store
@@ -95,6 +96,19 @@ def _learner(
     )
 
 
+def _api(settings: Settings, store: SnapshotStore, key: bytes) -> FastAPI:
+    return create_app(
+        settings.model_specs(),
+        store,
+        key,
+        SystemClock(),
+        registry=REGISTRY,
+        reload_interval_s=settings.api.reload_interval_s,
+        max_batch=settings.api.max_batch,
+        catalog=settings.quality.catalog(),
+    )
+
+
 def _stop_on_signals(stop: threading.Event) -> None:
     def handler(signum: int, frame: FrameType | None) -> None:
         log.info("stopping", extra={"signal": signal.Signals(signum).name})
@@ -127,16 +141,7 @@ def demo(
         key = settings.snapshot_key()
         learner = _learner(settings, build_bus(settings, broker), store, key, REGISTRY)
         learner.start()
-        api = create_app(
-            settings.model_specs(),
-            store,
-            key,
-            SystemClock(),
-            registry=REGISTRY,
-            reload_interval_s=settings.api.reload_interval_s,
-            max_batch=settings.api.max_batch,
-            catalog=settings.quality.catalog(),
-        )
+        api = _api(settings, store, key)
     except StreamwiseError as err:
         raise _fail(err) from None
 
@@ -269,16 +274,7 @@ def serve(ctx: typer.Context) -> None:
     """Serve predictions, models and metrics over HTTP from the snapshot store."""
     settings = _settings(ctx)
     try:
-        api = create_app(
-            settings.model_specs(),
-            build_store(settings),
-            settings.snapshot_key(),
-            SystemClock(),
-            registry=REGISTRY,
-            reload_interval_s=settings.api.reload_interval_s,
-            max_batch=settings.api.max_batch,
-            catalog=settings.quality.catalog(),
-        )
+        api = _api(settings, build_store(settings), settings.snapshot_key())
     except StreamwiseError as err:
         raise _fail(err) from None
     uvicorn.run(

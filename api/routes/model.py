@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter
 
-from fastapi import APIRouter, Query
-
-from api.deps import Served
+from api.deps import ModelQuery, Served
 from api.reloader import ServedModel
 from api.schemas import ModelInfo, SilentDevices, StreamProfile
 
@@ -35,7 +33,7 @@ def _info(served: ServedModel) -> ModelInfo:
 @router.get("/model", operation_id="get_model", response_model=ModelInfo)
 def get_model(
     served: Served,
-    model: Annotated[str | None, Query(description="model id; defaults to the first")] = None,
+    model: ModelQuery = None,
 ) -> ModelInfo:
     """Version, events learned and metrics of one served model."""
     return _info(served.get(model))
@@ -50,7 +48,7 @@ def list_models(served: Served) -> list[ModelInfo]:
 @router.get("/profile", operation_id="get_profile", response_model=StreamProfile)
 def get_profile(
     served: Served,
-    model: Annotated[str | None, Query(description="model id; defaults to the first")] = None,
+    model: ModelQuery = None,
 ) -> StreamProfile:
     """Per-sensor counts, missing share, mean, spread and quantiles; rejections by reason."""
     target = served.get(model)
@@ -66,7 +64,7 @@ def get_profile(
 @router.get("/devices/silent", operation_id="silent_devices", response_model=SilentDevices)
 def silent_devices(
     served: Served,
-    model: Annotated[str | None, Query(description="model id; defaults to the first")] = None,
+    model: ModelQuery = None,
 ) -> SilentDevices:
     """Devices not heard from for longer than the spec's ``silence_seconds`` (event time)."""
     target = served.get(model)

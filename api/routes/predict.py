@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 
-from api.deps import AppClock, Catalog, MaxBatch, Metrics, Served
+from api.deps import AppClock, Catalog, MaxBatch, Metrics, ModelQuery, Served
 from api.reloader import ServedModel
 from api.schemas import BatchPredictions, ErrorBody, PredictBatch, PredictInput, Prediction
 from streamwise.errors import InvalidEvent
@@ -23,10 +22,6 @@ ERRORS: dict[int | str, dict[str, object]] = {
     422: {"model": ErrorBody, "description": "a value the model cannot use"},
     503: {"model": ErrorBody, "description": "no snapshot of the model loaded yet"},
 }
-
-ModelQuery = Annotated[
-    str | None, Query(description="model id; defaults to the first configured model")
-]
 
 
 def _predict(

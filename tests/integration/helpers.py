@@ -12,8 +12,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
+import httpx
+
+from learner.loop import Learner
 from streamwise import snapshot
+from streamwise.adapters.kafka import KafkaBus
 from streamwise.adapters.redis import RedisSnapshotStore
+from streamwise.clock import SystemClock
+from streamwise.spec import ModelSpec
 from tests.conftest import Services
 
 T = TypeVar("T")
@@ -74,3 +80,49 @@ def latest_snapshot(services: Services, model_id: str) -> snapshot.Snapshot | No
     if stored is None:
         return None
     return snapshot.decode(stored.blob, services.settings.snapshot_key())
+
+
+def learn_all(
+    services: Services,
+    specs: list[ModelSpec],
+    total: int,
+    every_events: int,
+    timeout_s: float = 240,
+) -> Learner:
+    """An in-process learner on the real services, run until it consumed ``total`` records."""
+    bus, store = KafkaBus(services.kafka), RedisSnapshotStore(services.redis)
+    learner = Learner(
+        specs,
+        bus,
+        store,
+        services.settings.snapshot_key(),
+        topics=services.settings.topics,
+        clock=SystemClock(),
+        every_events=every_events,
+        every_seconds=60,
+    )
+    try:
+        learner.start()
+        wait_for(
+            lambda: learner.step() == 0 and learner.gate.counts["consumed"] >= total,
+            timeout_s,
+            f"{total} records consumed",
+            interval_s=0,
+        )
+        learner.checkpoint()
+    finally:
+        bus.close()
+        store.close()
+    return learner
+
+
+def wait_ready(client: httpx.Client, timeout_s: float = 60) -> None:
+    """Bounded wait until the API at ``client.base_url`` answers /readyz with 200."""
+
+    def ready() -> bool:
+        try:
+            return client.get("/readyz").status_code == 200
+        except httpx.TransportError:
+            return False
+
+    wait_for(ready, timeout_s, "the API to be ready")

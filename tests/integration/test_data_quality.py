@@ -14,14 +14,12 @@ import pytest
 
 from ingest import dead_letters
 from ingest.simulator import Fleet
-from learner.loop import Learner, ModelSlot
+from learner.loop import ModelSlot
 from streamwise.adapters.kafka import KafkaBus
-from streamwise.adapters.redis import RedisSnapshotStore
-from streamwise.clock import SystemClock
 from streamwise.events import Reading
 from streamwise.spec import BUNDLED_SPECS, ModelSpec
 from tests.conftest import Services
-from tests.integration.helpers import cli, latest_snapshot, wait_for
+from tests.integration.helpers import cli, latest_snapshot, learn_all, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -78,34 +76,12 @@ def test_100k_mixed_messages_counts_add_up_and_the_model_learns_only_good_events
     bus.flush(120.0)
     bus.close()
 
-    bus, store = KafkaBus(services.kafka), RedisSnapshotStore(services.redis)
-    learner = Learner(
-        [SPEC],
-        bus,
-        store,
-        services.settings.snapshot_key(),
-        topics=services.settings.topics,
-        clock=SystemClock(),
-        every_events=20_000,
-        every_seconds=60,
-    )
-    try:
-        learner.start()
-        wait_for(
-            lambda: learner.step() == 0 and learner.gate.counts["consumed"] == total,
-            240,
-            f"{total} records consumed",
-            interval_s=0,
-        )
-        learner.checkpoint()
-    finally:
-        store.close()
+    learner = learn_all(services, [SPEC], total, every_events=20_000)
     reader = KafkaBus(services.kafka)
     letters = Counter(
         d.reason for d in dead_letters.read_all(reader, services.settings.topics.dead_letters)
     )
     reader.close()
-    bus.close()
 
     (slot,) = learner.slots
     bad = sum(v for k, v in expected.items() if k != "duplicate")

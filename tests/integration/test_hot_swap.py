@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.conftest import Services
-from tests.integration.helpers import cli, free_port, wait_for
+from tests.integration.helpers import cli, free_port, wait_ready
 
 pytestmark = pytest.mark.integration
 
@@ -40,14 +40,7 @@ def test_predictions_never_fail_while_snapshots_are_swapped(
         ),
     ):
         with httpx.Client(base_url=base, timeout=5.0) as client:
-
-            def ready() -> bool:
-                try:
-                    return client.get("/readyz").status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            wait_for(ready, 60, "the API to be ready")
+            wait_ready(client)
             with cli(
                 services,
                 tmp_path,

@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from streamwise.adapters.kafka import KafkaBus
 from tests.conftest import Services
-from tests.integration.helpers import cli, free_port, latest_snapshot, wait_for
+from tests.integration.helpers import cli, free_port, latest_snapshot, wait_for, wait_ready
 
 pytestmark = pytest.mark.integration
 
@@ -79,14 +79,8 @@ def test_simulated_events_flow_through_kafka_learner_redis_and_api(
         with cli(services, tmp_path, "serve", "serve", STREAMWISE_API__PORT=str(api_port)):
             base = f"http://127.0.0.1:{api_port}"
 
-            def ready() -> httpx.Response | None:
-                try:
-                    response = httpx.get(f"{base}/readyz")
-                except httpx.TransportError:
-                    return None
-                return response if response.status_code == 200 else None
-
-            wait_for(ready, 60, "the API to be ready")
+            with httpx.Client(base_url=base) as client:
+                wait_ready(client)
             served = {m: latest_snapshot(services, m) for m in MODELS}
             reading = {
                 "values": {

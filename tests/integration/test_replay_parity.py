@@ -8,14 +8,10 @@ import pytest
 from river import evaluate
 
 from ingest import replay
-from learner.loop import Learner
 from learner.models import METRICS, build_model
-from streamwise.adapters.kafka import KafkaBus
-from streamwise.adapters.redis import RedisSnapshotStore
-from streamwise.clock import SystemClock
 from streamwise.spec import ModelSpec
 from tests.conftest import Services
-from tests.integration.helpers import cli, wait_for
+from tests.integration.helpers import cli, learn_all
 
 pytestmark = pytest.mark.integration
 
@@ -49,29 +45,9 @@ def test_replayed_dataset_scores_exactly_like_river(
         assert proc.wait(timeout=120) == 0, (tmp_path / "replay.log").read_text()
     n_samples = replay.load_dataset(dataset).n_samples
 
-    bus, store = KafkaBus(services.kafka), RedisSnapshotStore(services.redis)
-    learner = Learner(
-        [spec],
-        bus,
-        store,
-        services.settings.snapshot_key(),
-        topics=services.settings.topics,
-        clock=SystemClock(),
-        every_events=500,
-    )
-    try:
-        learner.start()
-        (slot,) = learner.slots
-        wait_for(
-            lambda: learner.step() == 0 and slot.events_learned == n_samples,
-            60,
-            f"{n_samples} samples learned",
-            interval_s=0,
-        )
-        learner.checkpoint()
-    finally:
-        bus.close()
-        store.close()
+    learner = learn_all(services, [spec], n_samples, every_events=500, timeout_s=60)
+    (slot,) = learner.slots
+    assert slot.events_learned == n_samples
 
     ours = slot.board.values()["cumulative"]
     for name in spec.metrics:

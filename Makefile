@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SERVICES := PYTHON=$(abspath $(BIN)/python) scripts/services.sh
 PYTEST_ARGS ?=
 
-.PHONY: install demo test unit lint up down status clean
+.PHONY: install demo test tools unit lint up down status clean bench bench-quick
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (Python 3.11) on PATH"; exit 1; }
@@ -24,13 +24,20 @@ demo: install
 	$(BIN)/streamwise demo
 
 ## test: lint, then unit + integration tests on real Kafka and Redis started here (and stopped)
-test: install
+test: install tools
 	$(BIN)/ruff check .
 	@started=0; \
 	if ! $(SERVICES) status >/dev/null 2>&1; then $(SERVICES) up || exit 1; started=1; fi; \
 	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$started = 1 ]; then $(SERVICES) down; fi; \
 	exit $$rc
+
+## tools: wrk, the HTTP load generator of the API benchmark (its smoke test runs in make test)
+tools:
+	@command -v wrk >/dev/null || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get install -y -qq wrk >/dev/null 2>&1 \
+	  || { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk; }; }
 
 ## unit: the fast suites only, no services
 unit: install
@@ -52,3 +59,20 @@ status:
 
 clean: down
 	rm -rf $(VENV) .services .pytest_cache .ruff_cache .hypothesis
+
+## bench / bench-quick: the benchmark suite (< 15 min / < 2 min) on the real Kafka and Redis of
+## `make up`; prints a Markdown table, writes bench/results/latest.json (docs/benchmarks.md)
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP)
+	($(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev,bench]') \
+	|| $(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev,bench]'
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	@$(SERVICES) status >/dev/null 2>&1 || { echo "Kafka and Redis are not running: make up"; exit 1; }
+	$(BIN)/python -m bench
+
+bench-quick: $(BENCH_STAMP)
+	@$(SERVICES) status >/dev/null 2>&1 || { echo "Kafka and Redis are not running: make up"; exit 1; }
+	$(BIN)/python -m bench --quick

@@ -285,7 +285,9 @@ class Learner:
         try:
             reading = self.gate.admit(record, self._clock.now())
         except InvalidEvent as err:
-            reading, rejection = None, err
+            # Kept past the except block: drop the traceback, or its frame cycle would leave
+            # every rejection to the cyclic garbage collector (measured: 2x the reject cost).
+            reading, rejection = None, err.with_traceback(None)
         except Duplicate:
             reading = None  # processed once already: counted, neither learned again nor rejected
         else:
@@ -297,7 +299,7 @@ class Learner:
                 try:
                     slot.observe(reading)
                 except InvalidEvent as err:  # valid event, unusable features for this model
-                    rejection = rejection or err
+                    rejection = rejection or err.with_traceback(None)
                     slot.events_rejected += 1
             elif rejection is not None:
                 slot.events_rejected += 1
@@ -311,8 +313,8 @@ class Learner:
         if self._metrics is not None:
             counter = self._dlq_counters.get(rejection.reason)
             if counter is None:  # labels() costs a lock and a lookup: once per reason
-                counter = self._dlq_counters[rejection.reason] = (
-                    self._metrics.dead_letters.labels(rejection.reason)
+                counter = self._dlq_counters[rejection.reason] = self._metrics.dead_letters.labels(
+                    rejection.reason
                 )
             counter.inc()
         log.debug(

@@ -54,7 +54,7 @@ def create_app(
     clock: Clock,
     *,
     registry: CollectorRegistry | None = None,
-    reload_interval_s: float = 0.5,
+    reload_interval_s: float = 0.25,
     max_batch: int = 1000,
     catalog: SensorCatalog | None = None,
 ) -> FastAPI:

@@ -65,7 +65,9 @@ class SnapshotSettings(_Section):
 
     key: SecretStr | None = Field(default=None, description="HMAC key, at least 16 characters")
     every_events: int = Field(default=5000, ge=1)
-    every_seconds: float = Field(default=5.0, gt=0)
+    # 1 s: predictions are at most about a second behind the stream; snapshots every second
+    # cost the learner ~3-4% (docs/benchmarks.md, snapshot rows).
+    every_seconds: float = Field(default=1.0, gt=0)
 
 
 class ApiSettings(_Section):
@@ -74,7 +76,7 @@ class ApiSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     reload_interval_s: float = Field(
-        default=0.5, gt=0, description="how often to look for snapshots"
+        default=0.25, gt=0, description="how often to look for snapshots (one GET per model)"
     )
     max_batch: int = Field(default=1000, ge=1)
 

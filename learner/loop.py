@@ -174,7 +174,7 @@ class Learner:
         self._metrics = metrics
         self.slots: list[ModelSlot] = []
         self._since_checkpoint = 0
-        self._exported: dict[tuple[str, str], int] = {}
+        self._exported: dict[tuple[str, tuple[str, ...]], int] = {}
         self._dlq_counters: dict[str, Any] = {}
 
     def start(self) -> None:
@@ -205,20 +205,7 @@ class Learner:
         self._check_offsets_exist(resume)
         self._restore_stream(resume, restored)
         # Counters count this process's work, not what restored snapshots had already learned.
-        self._exported = {
-            (slot.spec.model_id, outcome): total
-            for slot in self.slots
-            for outcome, total in _outcomes(slot).items()
-        }
-        self._exported.update({("", k): v for k, v in self._stream_totals().items()})
-        self._exported.update(
-            {
-                (slot.spec.model_id, f"prepare:{step}"): total
-                for slot in self.slots
-                if slot.preparer is not None
-                for step, total in slot.preparer.counts.items()
-            }
-        )
+        self._exported = self._counter_totals()
         self._bus.seek(resume)
         if any(slot.version is None for slot in self.slots):
             # The API is ready only once a model exists; publish the untrained one right away.
@@ -329,9 +316,12 @@ class Learner:
     def checkpoint(self) -> None:
         """Flush dead letters, then save every model's snapshot, then commit (advisory)."""
         self._bus.flush(timeout_s=30.0)  # DLQ writes for the covered offsets are durable first
+        # Stream state and report are the same for every model: built once per checkpoint.
         report = self.stream_report()
+        stream_state = {"gate": self.gate.state(), "profile": self.profile.state()}
+        position = dict(self.position)
         for slot in self.slots:
-            self._save(slot, report)
+            self._save(slot, stream_state, position, report)
         if self._metrics is not None:
             self._export_profile(report)
             for slot in self.slots:
@@ -342,12 +332,18 @@ class Learner:
         self._since_checkpoint = 0
         self._policy.done()
 
-    def _save(self, slot: ModelSlot, report: dict[str, Any]) -> None:
+    def _save(
+        self,
+        slot: ModelSlot,
+        stream_state: dict[str, Any],
+        position: dict[tuple[str, int], int],
+        report: dict[str, Any],
+    ) -> None:
         started = time.perf_counter()
         version = (slot.version or 0) + 1
         snap = slot.to_snapshot(version, self._clock.now())
-        snap.stream_state = {"gate": self.gate.state(), "profile": self.profile.state()}
-        snap.stream_position = dict(self.position)
+        snap.stream_state = stream_state
+        snap.stream_position = position
         snap.stream_report = report
         blob = snapshot.encode(snap, self._key)
         try:
@@ -416,28 +412,34 @@ class Learner:
         report["counts"] = dict(self.gate.counts)
         return report
 
-    def _export(self) -> None:
-        assert self._metrics is not None
-        stream = self._metrics.stream
-        for outcome, total in self._stream_totals().items():
-            delta = total - self._exported.get(("", outcome), 0)
-            if delta > 0:
-                stream.records.labels(outcome).inc(delta)
-            self._exported["", outcome] = total
+    def _counter_totals(self) -> dict[tuple[str, tuple[str, ...]], int]:
+        """Every exported counter's running total, keyed by (counter, label values)."""
+        totals = {("stream", (outcome,)): n for outcome, n in self._stream_totals().items()}
         for slot in self.slots:
             model_id = slot.spec.model_id
-            for outcome, total in _outcomes(slot).items():
-                # Counters move by what happened since the last export (per batch, not per event).
-                delta = total - self._exported.get((model_id, outcome), 0)
-                if delta > 0:
-                    self._metrics.events.labels(model_id, outcome).inc(delta)
-                self._exported[model_id, outcome] = total
-            assert slot.preparer is not None
-            for step, total in slot.preparer.counts.items():
-                delta = total - self._exported.get((model_id, f"prepare:{step}"), 0)
-                if delta > 0:
-                    self._metrics.cleaning.labels(model_id, step).inc(delta)
-                self._exported[model_id, f"prepare:{step}"] = total
+            totals.update({("events", (model_id, o)): n for o, n in _outcomes(slot).items()})
+            if slot.preparer is not None:
+                totals.update(
+                    {("cleaning", (model_id, step)): n for step, n in slot.preparer.counts.items()}
+                )
+        return totals
+
+    def _export(self) -> None:
+        assert self._metrics is not None
+        counters = {
+            "stream": self._metrics.stream.records,
+            "events": self._metrics.events,
+            "cleaning": self._metrics.cleaning,
+        }
+        # Counters move by what happened since the last export (per batch, not per event).
+        for key, total in self._counter_totals().items():
+            delta = total - self._exported.get(key, 0)
+            if delta > 0:
+                name, labels = key
+                counters[name].labels(*labels).inc(delta)
+            self._exported[key] = total
+        for slot in self.slots:
+            model_id = slot.spec.model_id
             for window, values in slot.board.values().items():
                 for name, value in values.items():
                     if value is not None:

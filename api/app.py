@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,10 +14,11 @@ from fastapi.routing import APIRoute
 from prometheus_client import CollectorRegistry
 
 from api.reloader import ServedModels
-from api.routes import health, metrics, model, predict
+from api.routes import admin, health, metrics, model, predict
 from streamwise import __version__
 from streamwise.clock import Clock
 from streamwise.errors import InvalidEvent, ModelNotReady, StreamwiseError, UnknownModel
+from streamwise.events import Command
 from streamwise.ports import SnapshotStore
 from streamwise.quality import SensorCatalog
 from streamwise.spec import ModelSpec
@@ -57,6 +58,7 @@ def create_app(
     reload_interval_s: float = 0.25,
     max_batch: int = 1000,
     catalog: SensorCatalog | None = None,
+    send_command: Callable[[Command], None] | None = None,
 ) -> FastAPI:
     """Build the API over a snapshot store.
 
@@ -73,6 +75,9 @@ def create_app(
     catalog
         Sensor catalog: request values are converted to canonical units and range-checked
         exactly as the learner does (no checks if None).
+    send_command
+        Publishes an operator command (promote, rollback) on the control topic; without it
+        the admin endpoints answer 503.
     """
     registry = registry if registry is not None else CollectorRegistry()
     api_metrics = ApiMetrics(registry)
@@ -102,6 +107,7 @@ def create_app(
     app.state.registry = registry
     app.state.clock = clock
     app.state.max_batch = max_batch
+    app.state.send_command = send_command
     app.state.catalog = catalog if catalog is not None else SensorCatalog()
 
     @app.exception_handler(StreamwiseError)
@@ -121,6 +127,6 @@ def create_app(
             {"error": "RequestValidationError", "detail": problems}, status_code=422
         )
 
-    for router in (predict.router, model.router, health.router, metrics.router):
+    for router in (predict.router, model.router, admin.router, health.router, metrics.router):
         app.include_router(router)
     return app

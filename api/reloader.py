@@ -44,7 +44,7 @@ class ServedModels:
     ) -> None:
         self.specs = {spec.model_id: spec for spec in specs}
         self.default_model = specs[0].model_id
-        self._store = store
+        self.store = store
         self._key = key
         self._clock = clock
         self._metrics = metrics
@@ -52,13 +52,19 @@ class ServedModels:
         self._rejected: dict[str, int] = {}
         self.store_ok = False
 
-    def get(self, model_id: str | None) -> ServedModel:
-        """The served model, or a clear error if unknown or not loaded yet."""
-        model_id = model_id or self.default_model
-        if model_id not in self.specs:
+    def spec(self, model_id: str) -> ModelSpec:
+        """The spec of a configured model, or :class:`UnknownModel`."""
+        spec = self.specs.get(model_id)
+        if spec is None:
             raise UnknownModel(
                 f"model {model_id!r} is not served here; known: {sorted(self.specs)}"
             )
+        return spec
+
+    def get(self, model_id: str | None) -> ServedModel:
+        """The served model, or a clear error if unknown or not loaded yet."""
+        model_id = model_id or self.default_model
+        self.spec(model_id)
         served = self._served.get(model_id)
         if served is None:
             raise ModelNotReady(f"model {model_id!r} has no snapshot yet; is the learner running?")
@@ -99,14 +105,14 @@ class ServedModels:
         return loaded
 
     def _refresh_one(self, model_id: str, spec: ModelSpec) -> int:
-        latest = self._store.latest_version(model_id)
+        latest = self.store.latest_version(model_id)
         current = self._served.get(model_id)
         # Follow the latest pointer wherever it goes: after a reset versions restart at 1.
         if latest is None or (current is not None and current.snap.version == latest):
             return 0
         if self._rejected.get(model_id) == latest:
             return 0  # already refused this one; do not log it twice a second
-        stored = self._store.load(model_id, latest)
+        stored = self.store.load(model_id, latest)
         if stored is None:
             return 0  # pruned between the two reads; the next refresh sees a newer one
         try:

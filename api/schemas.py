@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from streamwise.events import Name, Value
@@ -63,6 +65,26 @@ class BatchPredictions(BaseModel):
     predictions: list[Prediction]
 
 
+class CandidateInfo(BaseModel):
+    """One candidate of a model: its own progressive-validation metrics and drift record."""
+
+    champion: bool = Field(description="the candidate the API serves")
+    events_learned: int = Field(description="since it started (at start, or its last reset)")
+    started_at: int = Field(description="the model's events_learned when this candidate started")
+    drifts: int
+    ahead: int = Field(description="consecutive labelled events ahead of the champion by margin")
+    metrics: dict[str, dict[str, float | None]]
+
+
+class Selection(BaseModel):
+    """The champion/challenger rule of the spec."""
+
+    metric: str
+    margin: float
+    min_events: int
+    auto: bool
+
+
 class ModelInfo(BaseModel):
     """A served model: what it learns, how far it got, and how well it does."""
 
@@ -81,6 +103,45 @@ class ModelInfo(BaseModel):
     snapshot_created_at: float
     last_event_ts: float | None
     next_offsets: dict[str, int]
+    champion: str = Field(description="the candidate that answers /predict")
+    candidates: dict[str, CandidateInfo]
+    selection: Selection
+    lifecycle: list[dict[str, Any]] = Field(
+        description="recent promotions, drifts, rollbacks and refused commands, oldest first"
+    )
+    lineage: dict[str, Any] = Field(description="parent version and why this version was saved")
+
+
+class Versions(BaseModel):
+    """Snapshot versions the store retains for a model."""
+
+    model_id: str
+    latest: int | None
+    versions: list[int] = Field(description="oldest first; kept rollback targets included")
+
+
+class PromoteRequest(BaseModel):
+    """Make a candidate the champion."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    candidate: str = Field(min_length=1, max_length=32)
+
+
+class RollbackRequest(BaseModel):
+    """Return the model to a former version (default: the one before the last promotion)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    to_version: int | None = Field(default=None, ge=1)
+
+
+class CommandAccepted(BaseModel):
+    """A command queued for the learner; its outcome appears in the model's ``lifecycle``."""
+
+    request_id: str
+    action: str
+    model_id: str
 
 
 class Health(BaseModel):

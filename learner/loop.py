@@ -11,27 +11,22 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from learner.checkpoint import CheckpointPolicy
 from learner.clean import Duplicate, StreamGate, dead_letter
-from learner.models import build_model
 from learner.profile import StreamProfile
-from learner.scoring import Prediction, Scoreboard, predictor
+from learner.slot import ModelSlot
 from streamwise import snapshot
 from streamwise.clock import Clock
 from streamwise.errors import (
     InvalidEvent,
     OffsetsOutOfRange,
     SnapshotConflict,
-    SpecMismatch,
     StreamwiseError,
 )
-from streamwise.events import Reading
-from streamwise.features import target_of
+from streamwise.events import Command, decode_command
 from streamwise.ports import Bus, Record, SnapshotStore
-from streamwise.prepare import Preparer
 from streamwise.quality import SensorCatalog
 from streamwise.settings import QualitySettings, TopicSettings
 from streamwise.spec import ModelSpec
@@ -39,90 +34,7 @@ from streamwise.telemetry import LearnerMetrics
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class ModelSlot:
-    """Everything one model learns from the stream; all of it goes into its snapshot."""
-
-    spec: ModelSpec
-    model: Any
-    board: Scoreboard
-    next_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
-    version: int | None = None
-    events_seen: int = 0
-    events_learned: int = 0
-    events_rejected: int = 0
-    last_event_ts: float | None = None
-
-    preparer: Preparer | None = None
-
-    def __post_init__(self) -> None:
-        if self.preparer is None:
-            self.preparer = Preparer(self.spec)
-        self._predict = predictor(self.model, self.board)
-        self._learn = self.model.learn_one
-
-    @classmethod
-    def fresh(cls, spec: ModelSpec) -> ModelSlot:
-        """An untrained model, rebuilt from its spec (never copied from a trained one)."""
-        return cls(spec, build_model(spec), Scoreboard(spec))
-
-    @classmethod
-    def restore(cls, spec: ModelSpec, snap: snapshot.Snapshot) -> ModelSlot:
-        """Continue from a snapshot trained from this very spec."""
-        if snap.spec_digest != spec.digest():
-            raise SpecMismatch(
-                f"snapshot v{snap.version} of {spec.model_id!r} was trained from spec "
-                f"{snap.spec_digest}, the given spec is {spec.digest()}: give the changed spec a "
-                "new model_id, or delete the old snapshots to start over"
-            )
-        return cls(
-            spec,
-            snap.model,
-            Scoreboard(spec, snap.metrics, snap.rolling_metrics),
-            dict(snap.next_offsets),
-            snap.version,
-            snap.events_seen,
-            snap.events_learned,
-            snap.events_rejected,
-            snap.last_event_ts,
-            Preparer(spec, snap.prepare_state),
-        )
-
-    def observe(self, reading: Reading) -> bool:
-        """Predict, score, learn, in River's progressive-validation order. True if learned."""
-        assert self.preparer is not None
-        prepared = self.preparer.prepare(reading)  # both raise InvalidEvent before any change
-        y = target_of(reading, self.spec)
-        x = prepared.x
-        prediction: Prediction = self._predict(x)  # 1. predict: the label is not used yet
-        self.events_seen += 1
-        self.last_event_ts = prepared.ts
-        learned = y is not None
-        if learned:
-            self.board.update(y, prediction)  # 2. score
-            self._learn(x, y)  # 3. learn, always last; its return value changed across releases
-            self.events_learned += 1
-        self.preparer.commit(prepared)  # only now does the reading join the per-device state
-        return learned
-
-    def to_snapshot(self, version: int, created_at: float) -> snapshot.Snapshot:
-        return snapshot.Snapshot(
-            model_id=self.spec.model_id,
-            spec_digest=self.spec.digest(),
-            version=version,
-            created_at=created_at,
-            model=self.model,
-            metrics=self.board.cumulative,
-            rolling_metrics=self.board.rolling,
-            metric_values=self.board.values(),
-            next_offsets=dict(self.next_offsets),
-            events_seen=self.events_seen,
-            events_learned=self.events_learned,
-            events_rejected=self.events_rejected,
-            last_event_ts=self.last_event_ts,
-            prepare_state=self.preparer.state() if self.preparer is not None else {},
-        )
+__all__ = ["Learner", "ModelSlot"]
 
 
 class Learner:
@@ -173,6 +85,7 @@ class Learner:
         self._poll_timeout_s = poll_timeout_s
         self._metrics = metrics
         self.slots: list[ModelSlot] = []
+        self._model_ids = {spec.model_id for spec in self._specs}
         self._since_checkpoint = 0
         self._exported: dict[tuple[str, tuple[str, ...]], int] = {}
         self._dlq_counters: dict[str, Any] = {}
@@ -200,7 +113,7 @@ class Learner:
                     },
                 )
             self.slots.append(slot)
-        self._bus.subscribe([self._topics.readings])
+        self._bus.subscribe([self._topics.readings, self._topics.control])
         resume = self._resume_offsets()
         self._check_offsets_exist(resume)
         self._restore_stream(resume, restored)
@@ -265,6 +178,9 @@ class Learner:
         return len(records)
 
     def _process(self, record: Record) -> None:
+        if record.topic == self._topics.control:
+            self._control(record)
+            return
         tp = (record.topic, record.partition)
         next_offset = record.offset + 1
         self.position[tp] = next_offset
@@ -293,6 +209,116 @@ class Learner:
             slot.next_offsets[tp] = next_offset  # consumed, learned or not
         if rejection is not None:
             self._dead_letter(record, rejection)
+        promoting = [slot for slot in self.slots if slot.pending is not None]
+        if promoting:
+            self._promote(promoting)
+
+    def _promote(self, slots: list[ModelSlot]) -> None:
+        # The version before a promotion is kept: it is what a rollback returns to.
+        ids = {slot.spec.model_id for slot in slots}
+        self.checkpoint(keep=ids, reason="before promotion")
+        for slot in slots:
+            assert slot.pending is not None
+            reason, name = slot.pending
+            slot.promote(name, reason, slot.last_event_ts, previous_version=slot.version)
+            self._lifecycle_logged(slot)
+        self.checkpoint(affected=ids, reason="promotion")
+
+    def _control(self, record: Record) -> None:
+        """Apply an operator's command at its place in the stream, between two snapshots."""
+        tp = (record.topic, record.partition)
+        try:
+            command: Command | None = decode_command(record.value)
+        except InvalidEvent as err:
+            command, rejection = None, err.with_traceback(None)
+        else:
+            rejection = None
+        targets = [
+            slot
+            for slot in self.slots
+            if record.offset >= slot.next_offsets.get(tp, 0)
+            and command is not None
+            and command.model_id == slot.spec.model_id
+        ]
+        if targets:
+            # Saved before the command moves the position: what a rollback may come back to.
+            self.checkpoint(
+                keep={s.spec.model_id for s in targets}, reason=f"before {command.action}"
+            )
+        self.position[tp] = record.offset + 1
+        for slot in targets:
+            assert command is not None
+            self._apply(slot, command)
+        for slot in self.slots:
+            if record.offset >= slot.next_offsets.get(tp, 0):
+                slot.next_offsets[tp] = record.offset + 1
+        if rejection is not None:
+            self._dead_letter(record, rejection)
+        if command is not None and not targets and command.model_id not in self._model_ids:
+            self._command_done(command, "refused", f"no model {command.model_id!r} here")
+        if targets:
+            assert command is not None
+            self.checkpoint(affected={s.spec.model_id for s in targets}, reason=command.action)
+
+    def _apply(self, slot: ModelSlot, command: Command) -> None:
+        detail = {
+            "request_id": command.request_id,
+            "requested_at": command.requested_at.timestamp(),
+        }
+        try:
+            if command.action == "promote":
+                assert command.candidate is not None
+                slot.spec.candidate(command.candidate)  # raises SpecError if unknown
+                if command.candidate == slot.champion:
+                    raise StreamwiseError(f"{command.candidate!r} is already the champion")
+                slot.promote(
+                    command.candidate, "manual", slot.last_event_ts, slot.version, **detail
+                )
+            else:
+                slot.roll_back(
+                    self._rollback_target(slot, command.to_version), slot.last_event_ts, **detail
+                )
+        except StreamwiseError as err:
+            slot.refuse(command.action, str(err), **detail)
+            self._command_done(command, "refused", str(err))
+        else:
+            self._command_done(command, "applied", "")
+        self._lifecycle_logged(slot)
+
+    def _rollback_target(self, slot: ModelSlot, version: int | None) -> snapshot.Snapshot:
+        model_id = slot.spec.model_id
+        if version is None:
+            version = slot.version_before_last_promotion()
+            if version is None:
+                raise StreamwiseError(f"{model_id!r} was never promoted: give the version")
+        stored = self._store.load(model_id, version)
+        if stored is None:
+            raise StreamwiseError(
+                f"version {version} of {model_id!r} is not retained; "
+                f"retained: {self._store.versions(model_id)}"
+            )
+        return snapshot.decode(stored.blob, self._key)
+
+    def _command_done(self, command: Command, outcome: str, detail: str) -> None:
+        if self._metrics is not None:
+            self._metrics.commands.labels(command.action, outcome).inc()
+        level = logging.INFO if outcome == "applied" else logging.ERROR
+        log.log(
+            level,
+            f"command {outcome}",
+            extra={
+                "action": command.action,
+                "model_id": command.model_id,
+                "request_id": command.request_id,
+                "detail": detail,
+            },
+        )
+
+    def _lifecycle_logged(self, slot: ModelSlot) -> None:
+        if slot.lifecycle:
+            log.info(
+                "model lifecycle", extra={"model_id": slot.spec.model_id, **slot.lifecycle[-1]}
+            )
 
     def _dead_letter(self, record: Record, rejection: InvalidEvent) -> None:
         letter = dead_letter(record, rejection, self._clock.now())
@@ -313,15 +339,27 @@ class Learner:
             },
         )
 
-    def checkpoint(self) -> None:
-        """Flush dead letters, then save every model's snapshot, then commit (advisory)."""
+    def checkpoint(
+        self,
+        *,
+        keep: frozenset[str] | set[str] = frozenset(),
+        affected: frozenset[str] | set[str] = frozenset(),
+        reason: str = "checkpoint",
+    ) -> None:
+        """Flush dead letters, then save every model's snapshot, then commit (advisory).
+
+        ``keep`` names models whose new version must survive retention (rollback targets);
+        ``affected`` models get ``reason`` in their lineage, the others plain "checkpoint".
+        """
         self._bus.flush(timeout_s=30.0)  # DLQ writes for the covered offsets are durable first
         # Stream state and report are the same for every model: built once per checkpoint.
         report = self.stream_report()
         stream_state = {"gate": self.gate.state(), "profile": self.profile.state()}
         position = dict(self.position)
         for slot in self.slots:
-            self._save(slot, stream_state, position, report)
+            model_id = slot.spec.model_id
+            why = reason if model_id in affected or model_id in keep else "checkpoint"
+            self._save(slot, stream_state, position, report, keep=model_id in keep, reason=why)
         if self._metrics is not None:
             self._export_profile(report)
             for slot in self.slots:
@@ -338,6 +376,9 @@ class Learner:
         stream_state: dict[str, Any],
         position: dict[tuple[str, int], int],
         report: dict[str, Any],
+        *,
+        keep: bool,
+        reason: str,
     ) -> None:
         started = time.perf_counter()
         version = (slot.version or 0) + 1
@@ -345,9 +386,12 @@ class Learner:
         snap.stream_state = stream_state
         snap.stream_position = position
         snap.stream_report = report
+        snap.lineage = {"parent": slot.version, "reason": reason, "kept": keep}
         blob = snapshot.encode(snap, self._key)
         try:
-            self._store.save(slot.spec.model_id, blob, version, expected_previous=slot.version)
+            self._store.save(
+                slot.spec.model_id, blob, version, expected_previous=slot.version, keep=keep
+            )
         except SnapshotConflict:
             if slot.version is None or self._store.latest_version(slot.spec.model_id) is not None:
                 # Another learner moved the model on: this one is a zombie and must stop.
@@ -360,7 +404,7 @@ class Learner:
                 "snapshot store lost its history; re-creating it",
                 extra={"model_id": slot.spec.model_id, "version": version},
             )
-            self._store.save(slot.spec.model_id, blob, version, expected_previous=None)
+            self._store.save(slot.spec.model_id, blob, version, expected_previous=None, keep=keep)
         slot.version = version
         elapsed = time.perf_counter() - started
         if self._metrics is not None:
@@ -422,6 +466,9 @@ class Learner:
                 totals.update(
                     {("cleaning", (model_id, step)): n for step, n in slot.preparer.counts.items()}
                 )
+            for key, n in slot.counts.items():  # "promotions:auto", "drifts:main", "rollbacks"
+                counter, _, label = key.partition(":")
+                totals[counter, (model_id, label) if label else (model_id,)] = n
         return totals
 
     def _export(self) -> None:
@@ -430,6 +477,9 @@ class Learner:
             "stream": self._metrics.stream.records,
             "events": self._metrics.events,
             "cleaning": self._metrics.cleaning,
+            "promotions": self._metrics.promotions,
+            "drifts": self._metrics.drifts,
+            "rollbacks": self._metrics.rollbacks,
         }
         # Counters move by what happened since the last export (per batch, not per event).
         for key, total in self._counter_totals().items():
@@ -440,10 +490,17 @@ class Learner:
             self._exported[key] = total
         for slot in self.slots:
             model_id = slot.spec.model_id
-            for window, values in slot.board.values().items():
-                for name, value in values.items():
-                    if value is not None:
-                        self._metrics.metric_value.labels(model_id, name, window).set(value)
+            for candidate in slot.candidates.values():
+                champion = candidate.name == slot.champion
+                for window, values in candidate.board.values().items():
+                    for name, value in values.items():
+                        if value is None:
+                            continue
+                        self._metrics.candidate_metric.labels(
+                            model_id, candidate.name, name, window
+                        ).set(value)
+                        if champion:
+                            self._metrics.metric_value.labels(model_id, name, window).set(value)
 
     def run(self, stop: threading.Event) -> None:
         """Process until ``stop`` is set, then write a final checkpoint."""

@@ -10,6 +10,7 @@ import pydantic
 from river import (
     base,
     compose,
+    drift,
     forest,
     linear_model,
     metrics,
@@ -21,7 +22,7 @@ from river import (
 )
 
 from streamwise.errors import SpecError
-from streamwise.spec import ModelSpec, StepSpec
+from streamwise.spec import DriftSpec, ModelSpec, Param, StepSpec
 
 #: Allowed estimator name -> River class. Must list exactly ``streamwise.spec.ESTIMATOR_ROLES``.
 ESTIMATORS: dict[str, type] = {
@@ -73,6 +74,14 @@ METRICS: dict[str, type[metrics.base.Metric]] = {
 }
 
 
+#: Drift detectors a spec may name (``[drift] detector``).
+DRIFT_DETECTORS: dict[str, type] = {
+    "ADWIN": drift.ADWIN,
+    "PageHinkley": drift.PageHinkley,
+    "KSWIN": drift.KSWIN,
+}
+
+
 def build_step(step: StepSpec) -> Any:
     """Instantiate one allow-listed estimator with its (possibly nested) parameters.
 
@@ -81,19 +90,24 @@ def build_step(step: StepSpec) -> Any:
     >>> build_step(StepSpec(name="SGD", params={"lr": 0.1}))
     SGD({'lr': Constant({'learning_rate': 0.1}), 'n_iterations': 0})
     """
-    cls = ESTIMATORS[step.name]
+    return _instantiate(ESTIMATORS[step.name], step.params)
+
+
+def _instantiate(cls: type, params: dict[str, Param | StepSpec]) -> Any:
     accepted = inspect.signature(cls).parameters
-    unknown = sorted(set(step.params) - set(accepted))
+    unknown = sorted(set(params) - set(accepted))
     if unknown:
-        raise SpecError(f"{step.name} has no parameter(s) {unknown}; it takes {sorted(accepted)}")
+        raise SpecError(
+            f"{cls.__name__} has no parameter(s) {unknown}; it takes {sorted(accepted)}"
+        )
     kwargs = {
         name: build_step(value) if isinstance(value, StepSpec) else _checked(cls, name, value)
-        for name, value in step.params.items()
+        for name, value in params.items()
     }
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as err:
-        raise SpecError(f"{step.name}({kwargs}) cannot be built: {err}") from err
+        raise SpecError(f"{cls.__name__}({kwargs}) cannot be built: {err}") from err
 
 
 def _checked(cls: type, name: str, value: Any) -> Any:
@@ -118,8 +132,8 @@ def _checked(cls: type, name: str, value: Any) -> Any:
         ) from None
 
 
-def build_model(spec: ModelSpec) -> base.Estimator:
-    """A fresh, untrained River model for a spec: one estimator or a pipeline.
+def build_model(spec: ModelSpec, candidate: str | None = None) -> base.Estimator:
+    """A fresh, untrained River model for one candidate of a spec (default: the first).
 
     Examples
     --------
@@ -127,8 +141,14 @@ def build_model(spec: ModelSpec) -> base.Estimator:
     >>> [type(step).__name__ for step in model.steps.values()]
     ['StandardScaler', 'LogisticRegression']
     """
-    steps = [build_step(step) for step in spec.pipeline]
+    pipeline = spec.pipeline if candidate is None else spec.candidate(candidate).pipeline
+    steps = [build_step(step) for step in pipeline]
     return steps[0] if len(steps) == 1 else compose.Pipeline(*steps)
+
+
+def build_detector(spec: DriftSpec) -> base.DriftDetector:
+    """A fresh drift detector, e.g. ``ADWIN(delta=0.002)``."""
+    return _instantiate(DRIFT_DETECTORS[spec.detector], dict(spec.params))  # type: ignore[no-any-return]
 
 
 def build_metrics(spec: ModelSpec) -> dict[str, metrics.base.Metric]:

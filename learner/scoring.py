@@ -70,12 +70,13 @@ class Scoreboard:
     def values(self) -> dict[str, dict[str, float | None]]:
         """Current values: ``{"cumulative": {name: value}, "rolling": {name: value}}``."""
         return {
-            "cumulative": {name: _finite(m.get()) for name, m in self.cumulative.items()},
-            "rolling": {name: _finite(m.get()) for name, m in self.rolling.items()},
+            "cumulative": {name: finite(m.get()) for name, m in self.cumulative.items()},
+            "rolling": {name: finite(m.get()) for name, m in self.rolling.items()},
         }
 
 
-def _finite(value: float) -> float | None:
+def finite(value: float) -> float | None:
+    """The value, or None where it is NaN or infinite."""
     # Some metrics are undefined before enough data (NaN); JSON and Prometheus want no NaN.
     value = float(value)
     return value if value == value and abs(value) != float("inf") else None

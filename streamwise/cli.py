@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import threading
@@ -29,10 +30,11 @@ from ingest import replay as replay_mod
 from ingest.producer import publish, run_fleet
 from ingest.simulator import Fleet
 from learner.loop import Learner
-from streamwise import logs
+from streamwise import logs, registry
 from streamwise.adapters.memory import MemoryBroker, MemorySnapshotStore
 from streamwise.clock import SystemClock
-from streamwise.errors import StreamwiseError
+from streamwise.errors import ModelNotReady, StreamwiseError, UnknownModel
+from streamwise.events import Command
 from streamwise.ports import Bus, SnapshotStore
 from streamwise.settings import Settings
 from streamwise.telemetry import LearnerMetrics
@@ -96,7 +98,7 @@ def _learner(
     )
 
 
-def _api(settings: Settings, store: SnapshotStore, key: bytes) -> FastAPI:
+def _api(settings: Settings, store: SnapshotStore, key: bytes, bus: Bus | None) -> FastAPI:
     return create_app(
         settings.model_specs(),
         store,
@@ -106,6 +108,9 @@ def _api(settings: Settings, store: SnapshotStore, key: bytes) -> FastAPI:
         reload_interval_s=settings.api.reload_interval_s,
         max_batch=settings.api.max_batch,
         catalog=settings.quality.catalog(),
+        send_command=registry.command_sender(bus, settings.topics.control)
+        if bus is not None
+        else None,
     )
 
 
@@ -141,7 +146,7 @@ def demo(
         key = settings.snapshot_key()
         learner = _learner(settings, build_bus(settings, broker), store, key, REGISTRY)
         learner.start()
-        api = _api(settings, store, key)
+        api = _api(settings, store, key, build_bus(settings, broker))
     except StreamwiseError as err:
         raise _fail(err) from None
 
@@ -274,7 +279,9 @@ def serve(ctx: typer.Context) -> None:
     """Serve predictions, models and metrics over HTTP from the snapshot store."""
     settings = _settings(ctx)
     try:
-        api = _api(settings, build_store(settings), settings.snapshot_key())
+        # Admin commands go to the learner through the bus; Kafka's producer connects lazily.
+        bus = build_bus(settings) if settings.bus == "kafka" else None
+        api = _api(settings, build_store(settings), settings.snapshot_key(), bus)
     except StreamwiseError as err:
         raise _fail(err) from None
     uvicorn.run(
@@ -357,6 +364,188 @@ def dlq_replay(
         "dead letters replayed" if not dry_run else "dead letters to replay",
         extra={"count": count, "reason": reason},
     )
+
+
+models_app = typer.Typer(
+    help="The model registry: versions, champion and challengers, promote, rollback.",
+    no_args_is_help=True,
+)
+app.add_typer(models_app, name="models")
+
+
+def _metric_text(values: dict[str, dict[str, float | None]], name: str) -> str:
+    rolling = values.get("rolling", {}).get(name)
+    cumulative = values.get("cumulative", {}).get(name)
+    return " / ".join("-" if v is None else f"{v:.4g}" for v in (rolling, cumulative))
+
+
+@models_app.command("list")
+def models_list(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per model")] = False,
+) -> None:
+    """Every configured model: latest version, champion, and each candidate's score."""
+    settings = _settings(ctx)
+    try:
+        store, key = build_store(settings), settings.snapshot_key()
+        entries = []
+        for spec in settings.model_specs():
+            try:
+                entry = registry.describe(registry.load(store, key, spec.model_id))
+            except ModelNotReady:
+                entry = {"model_id": spec.model_id, "version": None}
+            entry["retained"] = store.versions(spec.model_id)
+            entry["selection_metric"] = spec.selection_metric
+            entries.append(entry)
+    except StreamwiseError as err:
+        raise _fail(err) from None
+    if as_json:
+        for entry in entries:
+            typer.echo(json.dumps(entry))
+        return
+    table = Table(title="models (metric: rolling / cumulative)")
+    for column in ("model", "version", "champion", "candidates", "events learned", "retained"):
+        table.add_column(column)
+    for e in entries:
+        if e["version"] is None:
+            table.add_row(e["model_id"], "-", "-", "no snapshot yet", "-", "-")
+            continue
+        metric = e["selection_metric"]
+        candidates = "\n".join(
+            f"{'* ' if name == e['champion'] else '  '}{name}: {metric} "
+            f"{_metric_text(c['metrics'], metric)}"
+            for name, c in e["candidates"].items()
+        )
+        retained = e["retained"]
+        table.add_row(
+            e["model_id"],
+            str(e["version"]),
+            e["champion"],
+            candidates,
+            str(e["events_learned"]),
+            f"{len(retained)} (v{retained[0]}..v{retained[-1]})" if retained else "0",
+        )
+    Console().print(table)
+
+
+@models_app.command("show")
+def models_show(
+    ctx: typer.Context,
+    model_id: Annotated[str, typer.Argument(help="model id")],
+    version: Annotated[int | None, typer.Option(min=1, help="a retained version")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output")] = False,
+) -> None:
+    """One version of a model: lineage, candidates with every metric, lifecycle events."""
+    settings = _settings(ctx)
+    try:
+        spec = next((s for s in settings.model_specs() if s.model_id == model_id), None)
+        if spec is None:
+            raise UnknownModel(f"no configured model {model_id!r}")
+        store = build_store(settings)
+        entry = registry.describe(registry.load(store, settings.snapshot_key(), model_id, version))
+        entry["retained"] = store.versions(model_id)
+    except StreamwiseError as err:
+        raise _fail(err) from None
+    if as_json:
+        typer.echo(json.dumps(entry))
+        return
+    out = Console()
+    lineage = entry["lineage"]
+    out.print(
+        f"[bold]{model_id}[/bold] v{entry['version']}  champion [bold]{entry['champion']}[/bold]"
+        f"  events learned {entry['events_learned']}  parent v{lineage.get('parent')} "
+        f"({lineage.get('reason', '?')})  retained {entry['retained']}"
+    )
+    table = Table(title="candidates (rolling / cumulative)")
+    table.add_column("candidate")
+    for name in spec.metrics:
+        table.add_column(name, justify="right")
+    table.add_column("learned", justify="right")
+    table.add_column("drifts", justify="right")
+    table.add_column("ahead", justify="right")
+    for name, c in entry["candidates"].items():
+        table.add_row(
+            f"{'* ' if name == entry['champion'] else ''}{name}",
+            *(_metric_text(c["metrics"], m) for m in spec.metrics),
+            str(c["events_learned"]),
+            str(c["drifts"]),
+            str(c["ahead"]),
+        )
+    out.print(table)
+    if entry["lifecycle"]:
+        events = Table(title="lifecycle (latest 10)")
+        for column in ("at event", "kind", "detail"):
+            events.add_column(column, overflow="fold")
+        for event in entry["lifecycle"][-10:]:
+            rest = {k: v for k, v in event.items() if k not in ("kind", "at_event", "event_ts")}
+            events.add_row(str(event["at_event"]), event["kind"], json.dumps(rest))
+        out.print(events)
+
+
+def _command(settings: Settings, command: Command, wait_s: float) -> None:
+    """Send a command to the learner; with ``wait_s``, report what it did with it."""
+    store = build_store(settings)
+    bus = build_bus(settings)
+    registry.command_sender(bus, settings.topics.control)(command)
+    bus.close()
+    console.print(f"sent {command.action} for {command.model_id} (request {command.request_id})")
+    if not wait_s:
+        return
+    event = registry.outcome(
+        store, settings.snapshot_key(), command.model_id, command.request_id, SystemClock(), wait_s
+    )
+    if event is None:
+        raise StreamwiseError(
+            f"no learner applied the command within {wait_s:g} s; is `streamwise learn` "
+            "running? It will apply it when it reads the control topic"
+        )
+    if event["kind"] == "refused":
+        raise StreamwiseError(f"the learner refused it: {event['reason']}")
+    console.print(f"[green]done[/green]: {json.dumps(event)}")
+
+
+@models_app.command("promote")
+def models_promote(
+    ctx: typer.Context,
+    model_id: Annotated[str, typer.Argument(help="model id")],
+    candidate: Annotated[str, typer.Argument(help="the candidate to make champion")],
+    wait: Annotated[float, typer.Option(min=0, help="seconds to wait for the learner; 0: no")] = 30,
+) -> None:
+    """Make a candidate the champion: the learner applies it, the API serves it next."""
+    settings = _settings(ctx)
+    try:
+        spec = next((s for s in settings.model_specs() if s.model_id == model_id), None)
+        if spec is None:
+            raise UnknownModel(f"no configured model {model_id!r}")
+        spec.candidate(candidate)
+        command = registry.new_command(
+            SystemClock(), action="promote", model_id=model_id, candidate=candidate
+        )
+        _command(settings, command, wait)
+    except StreamwiseError as err:
+        raise _fail(err) from None
+
+
+@models_app.command("rollback")
+def models_rollback(
+    ctx: typer.Context,
+    model_id: Annotated[str, typer.Argument(help="model id")],
+    to: Annotated[
+        int | None, typer.Option(min=1, help="version; default: the one before the last promotion")
+    ] = None,
+    wait: Annotated[float, typer.Option(min=0, help="seconds to wait for the learner; 0: no")] = 30,
+) -> None:
+    """Return a model (all candidates, and its champion) to a retained version."""
+    settings = _settings(ctx)
+    try:
+        if model_id not in {s.model_id for s in settings.model_specs()}:
+            raise UnknownModel(f"no configured model {model_id!r}")
+        command = registry.new_command(
+            SystemClock(), action="rollback", model_id=model_id, to_version=to
+        )
+        _command(settings, command, wait)
+    except StreamwiseError as err:
+        raise _fail(err) from None
 
 
 def _progress() -> Progress:

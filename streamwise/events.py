@@ -9,9 +9,18 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from typing import Annotated, Self, TypeVar
+import uuid
+from typing import Annotated, Literal, Self, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from streamwise.errors import InvalidEvent
 
@@ -113,6 +122,37 @@ class Label(_Event):
         return cls.model_validate(fields)
 
 
+class Command(_Event):
+    """An operator's request to the learner, on the control topic (keyed by model id).
+
+    Commands travel through the bus, in order with the stream, so the learner applies each
+    one exactly once at a definite offset, and replays it the same way after a restart.
+
+    Examples
+    --------
+    >>> Command(action="promote", model_id="m", requested_at=_EPOCH)
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for Command
+    ...
+    """
+
+    action: Literal["promote", "rollback"]
+    model_id: Name
+    candidate: Name | None = Field(default=None, description="promote: the new champion")
+    to_version: int | None = Field(
+        default=None, ge=1, description="rollback: target version; none: before last promotion"
+    )
+    request_id: Name = Field(default_factory=lambda: uuid.uuid4().hex)
+    requested_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        if self.action == "promote" and self.candidate is None:
+            raise ValueError("promote needs the candidate to make champion")
+        return self
+
+
 def _decode(kind: type[EventT], raw: bytes) -> EventT:
     if len(raw) > MAX_EVENT_BYTES:
         raise InvalidEvent(
@@ -143,6 +183,11 @@ def decode_reading(raw: bytes) -> Reading:
     streamwise.errors.InvalidEvent: schema: Reading: device_id: Field required (3 error(s))
     """
     return _decode(Reading, raw)
+
+
+def decode_command(raw: bytes) -> Command:
+    """Parse and validate one control command; raises :class:`InvalidEvent`."""
+    return _decode(Command, raw)
 
 
 def decode_label(raw: bytes) -> Label:

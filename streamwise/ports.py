@@ -73,10 +73,20 @@ class StoredSnapshot:
 class SnapshotStore(Protocol):
     """Versioned blobs per model id, with an atomically moved ``latest`` pointer."""
 
-    def save(self, model_id: str, blob: bytes, version: int, expected_previous: int | None) -> None:
+    def save(
+        self,
+        model_id: str,
+        blob: bytes,
+        version: int,
+        expected_previous: int | None,
+        *,
+        keep: bool = False,
+    ) -> None:
         """Store ``blob`` as ``version`` and make it latest, in one atomic step.
 
-        Raises ``SnapshotConflict`` when latest is no longer ``expected_previous``.
+        Older versions beyond the retention count are pruned, except those saved with
+        ``keep`` (the versions a rollback may return to). Raises ``SnapshotConflict`` when
+        latest is no longer ``expected_previous``.
         """
         ...
 

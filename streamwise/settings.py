@@ -29,6 +29,7 @@ class TopicSettings(_Section):
     readings: str = "sensors.readings.v1"
     labels: str = "sensors.labels.v1"
     dead_letters: str = "sensors.dlq.v1"
+    control: str = "streamwise.control.v1"
 
 
 class KafkaSettings(_Section):

@@ -65,6 +65,7 @@ _ALLOWED_NAMES = frozenset(
         ("copy", "deepcopy"),
         ("statistics", "NormalDist"),
         ("streamwise.snapshot", "Snapshot"),
+        ("streamwise.snapshot", "CandidateState"),
     }
 )
 
@@ -86,11 +87,31 @@ def _bound_method(obj: object, name: str) -> Any:
 
 
 @dataclass(slots=True)
+class CandidateState:
+    """One candidate model of a spec, its progressive-validation metrics and its drift state."""
+
+    name: str
+    model: Any
+    metrics: dict[str, Any]
+    rolling_metrics: dict[str, Any]
+    metric_values: dict[str, dict[str, float | None]]
+    detector: Any = None
+    events_learned: int = 0
+    drifts: int = 0
+    #: Consecutive labelled events this challenger has been ahead of the champion.
+    ahead: int = 0
+    #: The model's ``events_learned`` when this candidate started (0, or a drift reset).
+    started_at: int = 0
+
+
+@dataclass(slots=True)
 class Snapshot:
     """A learner's complete state at one point of the stream.
 
     ``next_offsets`` are the offsets of the first records *not* reflected in the model: resuming
-    seeks there, so every record is learned exactly once across restarts.
+    seeks there, so every record is learned exactly once across restarts. ``model`` and the
+    metrics are the champion's, the one served; ``candidates`` holds every candidate (the
+    champion included, sharing its objects) with its own metrics.
     """
 
     model_id: str
@@ -114,6 +135,14 @@ class Snapshot:
     stream_position: dict[tuple[str, int], int] = field(default_factory=dict)
     #: The stream profile and data-quality counts as plain numbers, for the API.
     stream_report: dict[str, Any] = field(default_factory=dict)
+    champion: str = "main"
+    candidates: dict[str, CandidateState] = field(default_factory=dict)
+    #: Recent promotions, drifts and rollbacks, oldest first, as plain data.
+    lifecycle: list[dict[str, Any]] = field(default_factory=list)
+    #: Running totals behind the lifecycle counters ("promotions:auto", "drifts:<candidate>").
+    lifecycle_counts: dict[str, int] = field(default_factory=dict)
+    #: Why this version exists: ``{"parent": version, "reason": ...}``.
+    lineage: dict[str, Any] = field(default_factory=dict)
 
 
 class _RestrictedUnpickler(pickle.Unpickler):

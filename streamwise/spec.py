@@ -104,6 +104,46 @@ class StepSpec(BaseModel):
         return ESTIMATOR_ROLES[self.name]
 
 
+class CandidateSpec(BaseModel):
+    """One candidate model: a name and its pipeline (transformers, then one final estimator)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    pipeline: list[StepSpec] = Field(min_length=1)
+
+
+class SelectionSpec(BaseModel):
+    """Champion/challenger: when a challenger takes over from the champion.
+
+    A challenger is promoted when its rolling ``metric`` beats the champion's by more than
+    ``margin`` on every one of ``min_events`` consecutive labelled events, and its rolling
+    window is full. ``auto = false`` leaves promotion to ``streamwise models promote``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    metric: str | None = Field(default=None, description="default: first success metric")
+    margin: float = Field(default=0.0, ge=0)
+    min_events: int = Field(default=1000, ge=1)
+    auto: bool = True
+
+
+class DriftSpec(BaseModel):
+    """A drift detector on each candidate's error, and what to do when the champion drifts.
+
+    The error is 0/1 (misclassified) for classifiers and the absolute error for regressors.
+    ``reset_challengers`` restarts every challenger untrained, so one that learns the new
+    concept can overtake the champion.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    detector: Literal["ADWIN", "PageHinkley", "KSWIN"] = "ADWIN"
+    params: dict[str, Param] = Field(default_factory=dict)
+    reaction: Literal["none", "reset_challengers"] = "none"
+
+
 class WindowSpec(BaseModel):
     """A per-device rolling aggregate of one value, over the last readings or seconds."""
 
@@ -201,14 +241,20 @@ class ModelSpec(BaseModel):
         Value names fed to the model; empty means every value except the target.
     time_features
         Add hour-of-day features (sine and cosine) computed from event time.
-    pipeline
-        Transformers then one final estimator, all from the allow-list.
+    candidates
+        Named pipelines (transformers, then one final estimator, all from the allow-list),
+        trained side by side; the first is the initial champion, which the API serves. A
+        single ``pipeline`` is shorthand for one candidate named ``main``.
     metrics
         River metric names, scored by progressive validation.
     rolling_window
         Window size for the rolling version of each metric.
     success
         Thresholds per metric, e.g. ``{"F1": 0.8}`` (at least) or ``{"MAE": 5.0}`` (at most).
+    selection
+        Champion/challenger promotion rule (:class:`SelectionSpec`).
+    drift
+        Optional drift detection and reaction (:class:`DriftSpec`).
 
     Examples
     --------
@@ -228,22 +274,41 @@ class ModelSpec(BaseModel):
     target: str = Field(min_length=1)
     features: list[str] = Field(default_factory=list)
     time_features: bool = False
-    pipeline: list[StepSpec] = Field(min_length=1)
+    candidates: list[CandidateSpec] = Field(min_length=1, max_length=8)
     metrics: list[str] = Field(min_length=1)
     prepare: PrepareSpec = PrepareSpec()
     rolling_window: int = Field(default=1000, ge=1, le=1_000_000)
     success: dict[str, float] = Field(default_factory=dict)
+    selection: SelectionSpec = SelectionSpec()
+    drift: DriftSpec | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pipeline_shorthand(cls, data: object) -> object:
+        if isinstance(data, dict) and "pipeline" in data:
+            if "candidates" in data:
+                raise ValueError("give either pipeline (one model) or candidates, not both")
+            pipeline = data["pipeline"]
+            data = {k: v for k, v in data.items() if k != "pipeline"}
+            data["candidates"] = [{"name": "main", "pipeline": pipeline}]
+        return data
 
     @model_validator(mode="after")
     def _coherent(self) -> Self:
-        *transformers, final = self.pipeline
-        for step in transformers:
-            if step.role != "transformer":
-                raise ValueError(f"pipeline: {step.name!r} can only be the last step")
-        if final.role not in _TASK_ROLES[self.task]:
-            raise ValueError(
-                f"pipeline: last step {final.name!r} ({final.role}) cannot learn a {self.task} task"
-            )
+        names = [c.name for c in self.candidates]
+        if len(set(names)) != len(names):
+            raise ValueError(f"candidates: names must be distinct, got {names}")
+        for candidate in self.candidates:
+            where = "pipeline" if len(self.candidates) == 1 else f"candidate {candidate.name!r}"
+            *transformers, final = candidate.pipeline
+            for step in transformers:
+                if step.role != "transformer":
+                    raise ValueError(f"{where}: {step.name!r} can only be the last step")
+            if final.role not in _TASK_ROLES[self.task]:
+                raise ValueError(
+                    f"{where}: last step {final.name!r} ({final.role}) cannot learn a "
+                    f"{self.task} task"
+                )
         for name in [*self.metrics, *self.success]:
             if name not in METRIC_TASKS:
                 raise ValueError(
@@ -256,6 +321,10 @@ class ModelSpec(BaseModel):
             raise ValueError(f"success: {unscored} must also be listed in metrics")
         if len(set(self.metrics)) != len(self.metrics):
             raise ValueError("metrics: each metric may be listed once")
+        if self.selection.metric is not None and self.selection.metric not in self.metrics:
+            raise ValueError(
+                f"selection: metric {self.selection.metric!r} must also be listed in metrics"
+            )
         if self.target in self.features:
             raise ValueError(f"features: the target {self.target!r} cannot also be a feature")
         if self.target in self.prepare.deltas:
@@ -299,10 +368,35 @@ class ModelSpec(BaseModel):
         data.update(overrides)
         return cls.parse(data)
 
+    @property
+    def pipeline(self) -> list[StepSpec]:
+        """The initial champion's pipeline."""
+        return self.candidates[0].pipeline
+
+    @property
+    def champion(self) -> str:
+        """Name of the initial champion: the first candidate."""
+        return self.candidates[0].name
+
+    def candidate(self, name: str) -> CandidateSpec:
+        """The candidate called ``name``; :class:`SpecError` if the spec has none."""
+        for candidate in self.candidates:
+            if candidate.name == name:
+                return candidate
+        raise SpecError(
+            f"model {self.model_id!r} has no candidate {name!r}; "
+            f"its candidates: {[c.name for c in self.candidates]}"
+        )
+
+    @functools.cached_property
+    def selection_metric(self) -> str:
+        """The metric champion and challengers are compared on."""
+        return self.selection.metric or next(iter(self.success), self.metrics[0])
+
     @functools.cached_property
     def numeric_only(self) -> bool:
-        """Whether every feature must be a number (no step of the pipeline encodes strings)."""
-        return not any(step.name == "OneHotEncoder" for step in self.pipeline)
+        """Whether every feature must be a number (no step of any pipeline encodes strings)."""
+        return not any(step.name == "OneHotEncoder" for c in self.candidates for step in c.pipeline)
 
     def digest(self) -> str:
         """Stable hash of the spec; a snapshot trained from another spec is refused."""

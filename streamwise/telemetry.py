@@ -71,6 +71,36 @@ class LearnerMetrics:
             ["model"],
             registry=registry,
         )
+        self.candidate_metric = Gauge(
+            "streamwise_learner_candidate_metric",
+            "Progressive-validation metric of every candidate, champion included.",
+            ["model", "candidate", "metric", "window"],
+            registry=registry,
+        )
+        self.promotions = Counter(
+            "streamwise_learner_promotions_total",
+            "Champion changes, by reason (auto, manual).",
+            ["model", "reason"],
+            registry=registry,
+        )
+        self.drifts = Counter(
+            "streamwise_learner_drifts_total",
+            "Drifts detected on a candidate's error.",
+            ["model", "candidate"],
+            registry=registry,
+        )
+        self.rollbacks = Counter(
+            "streamwise_learner_rollbacks_total",
+            "Rollbacks applied to a model.",
+            ["model"],
+            registry=registry,
+        )
+        self.commands = Counter(
+            "streamwise_learner_commands_total",
+            "Operator commands read from the control topic, by action and outcome.",
+            ["action", "outcome"],
+            registry=registry,
+        )
         self.stream = StreamMetrics(registry)
         self.snapshot_version = Gauge(
             "streamwise_learner_snapshot_version",

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from api.deps import ModelQuery, Served
 from api.reloader import ServedModel
-from api.schemas import ModelInfo, SilentDevices, StreamProfile
+from api.schemas import CandidateInfo, ModelInfo, Selection, SilentDevices, StreamProfile
 
 router = APIRouter(tags=["models"])
 
@@ -27,6 +27,26 @@ def _info(served: ServedModel) -> ModelInfo:
         snapshot_created_at=snap.created_at,
         last_event_ts=snap.last_event_ts,
         next_offsets={f"{t}/{p}": o for (t, p), o in sorted(snap.next_offsets.items())},
+        champion=snap.champion,
+        candidates={
+            name: CandidateInfo(
+                champion=name == snap.champion,
+                events_learned=c.events_learned,
+                started_at=c.started_at,
+                drifts=c.drifts,
+                ahead=c.ahead,
+                metrics=c.metric_values,
+            )
+            for name, c in snap.candidates.items()
+        },
+        selection=Selection(
+            metric=spec.selection_metric,
+            margin=spec.selection.margin,
+            min_events=spec.selection.min_events,
+            auto=spec.selection.auto,
+        ),
+        lifecycle=snap.lifecycle,
+        lineage=snap.lineage,
     )
 
 

@@ -122,9 +122,18 @@ class MemorySnapshotStore:
         self._keep = keep_versions
         self._blobs: dict[str, dict[int, bytes]] = {}
         self._latest: dict[str, int] = {}
+        self._kept: dict[str, set[int]] = {}
         self._lock = threading.Lock()
 
-    def save(self, model_id: str, blob: bytes, version: int, expected_previous: int | None) -> None:
+    def save(
+        self,
+        model_id: str,
+        blob: bytes,
+        version: int,
+        expected_previous: int | None,
+        *,
+        keep: bool = False,
+    ) -> None:
         with self._lock:
             current = self._latest.get(model_id)
             if current != expected_previous:
@@ -135,7 +144,10 @@ class MemorySnapshotStore:
             blobs = self._blobs.setdefault(model_id, {})
             blobs[version] = blob
             self._latest[model_id] = version
-            for old in sorted(blobs)[: -self._keep]:
+            kept = self._kept.setdefault(model_id, set())
+            if keep:
+                kept.add(version)
+            for old in sorted(set(blobs) - kept)[: -self._keep]:
                 del blobs[old]
 
     def latest_version(self, model_id: str) -> int | None:
@@ -156,6 +168,7 @@ class MemorySnapshotStore:
         with self._lock:
             self._blobs.pop(model_id, None)
             self._latest.pop(model_id, None)
+            self._kept.pop(model_id, None)
 
     def ping(self) -> None:
         return None

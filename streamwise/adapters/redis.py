@@ -1,7 +1,8 @@
 """The snapshot store on Redis. The only module that imports redis.
 
 Keys, for model ``m`` under prefix ``p``: ``p:m:snapshot:<version>`` (the signed blob),
-``p:m:latest`` (the latest version) and ``p:m:versions`` (a sorted set of retained versions).
+``p:m:latest`` (the latest version), ``p:m:versions`` (a sorted set of retained versions) and
+``p:m:kept`` (versions saved with ``keep``, never pruned: the targets of rollbacks).
 A save writes the blob and moves ``latest`` in one MULTI/EXEC under WATCH, so readers see the
 old or the new snapshot, never a mix, and a writer whose ``expected_previous`` is stale loses.
 """
@@ -31,9 +32,18 @@ class RedisSnapshotStore:
     def _key(self, model_id: str, *parts: object) -> str:
         return ":".join([self._prefix, model_id, *map(str, parts)])
 
-    def save(self, model_id: str, blob: bytes, version: int, expected_previous: int | None) -> None:
+    def save(
+        self,
+        model_id: str,
+        blob: bytes,
+        version: int,
+        expected_previous: int | None,
+        *,
+        keep: bool = False,
+    ) -> None:
         latest_key = self._key(model_id, "latest")
         versions_key = self._key(model_id, "versions")
+        kept_key = self._key(model_id, "kept")
         try:
             with self._client.pipeline(transaction=True) as pipe:
                 pipe.watch(latest_key)
@@ -44,11 +54,17 @@ class RedisSnapshotStore:
                         f"snapshot of {model_id!r}: latest is v{current}, expected "
                         f"v{expected_previous}; another learner wrote first"
                     )
-                stale = pipe.zrange(versions_key, 0, -self._keep) if self._keep else []
+                kept = pipe.smembers(kept_key)
+                # Retention counts the unkept versions only: kept ones are never pruned.
+                prunable = [v for v in pipe.zrange(versions_key, 0, -1) if v not in kept]
+                unkept_after = len(prunable) + (0 if keep else 1)
+                stale = prunable[: max(unkept_after - self._keep, 0)]
                 pipe.multi()
                 pipe.set(self._key(model_id, "snapshot", version), blob)
                 pipe.zadd(versions_key, {str(version): version})
                 pipe.set(latest_key, version)
+                if keep:
+                    pipe.sadd(kept_key, version)
                 for old in stale:
                     pipe.delete(self._key(model_id, "snapshot", old.decode()))
                     pipe.zrem(versions_key, old)
@@ -93,7 +109,9 @@ class RedisSnapshotStore:
                 pipe.multi()
                 for version in versions:
                     pipe.delete(self._key(model_id, "snapshot", version.decode()))
-                pipe.delete(versions_key, self._key(model_id, "latest"))
+                pipe.delete(
+                    versions_key, self._key(model_id, "latest"), self._key(model_id, "kept")
+                )
                 pipe.execute()
         except WatchError as err:
             raise SnapshotConflict(f"snapshots of {model_id!r} changed during delete") from err

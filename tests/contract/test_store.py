@@ -68,6 +68,21 @@ def test_only_the_newest_versions_are_retained(store: SnapshotStore) -> None:
     assert store.load("m", 1) is None
 
 
+def test_kept_versions_survive_pruning_until_delete(store: SnapshotStore) -> None:
+    store.save("m", b"v1", version=1, expected_previous=None)
+    store.save("m", b"v2", version=2, expected_previous=1, keep=True)  # a rollback target
+    for version in range(3, 9):
+        store.save("m", f"v{version}".encode(), version=version, expected_previous=version - 1)
+    assert store.versions("m") == [2, 6, 7, 8]  # the kept one plus the newest three
+    kept = store.load("m", 2)
+    assert kept is not None and kept.blob == b"v2"
+    store.delete("m")
+    store.save("m", b"again", version=1, expected_previous=None)
+    for version in range(2, 6):
+        store.save("m", b"x", version=version, expected_previous=version - 1)
+    assert store.versions("m") == [3, 4, 5]  # nothing kept from before the delete
+
+
 def test_delete_forgets_every_version_and_allows_a_fresh_start(store: SnapshotStore) -> None:
     store.save("m", b"one", version=1, expected_previous=None)
     store.save("m", b"two", version=2, expected_previous=1)

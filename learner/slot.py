@@ -1,0 +1,327 @@
+"""One spec's models on the stream: every candidate predicts, is scored, then learns.
+
+The champion is the candidate the API serves. Challengers learn the same events; one that beats
+the champion on the selection metric by the spec's margin, on enough consecutive events, is
+promoted. Each candidate's metrics are exactly River's progressive validation of that candidate
+alone: candidates never share state, they only see the same features.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from learner.models import METRICS, build_detector, build_model
+from learner.scoring import Prediction, Scoreboard, finite, predictor
+from streamwise import snapshot
+from streamwise.errors import SpecMismatch
+from streamwise.events import Reading
+from streamwise.features import target_of
+from streamwise.prepare import Preparer
+from streamwise.spec import ModelSpec
+
+#: Lifecycle events (promotions, drifts, rollbacks) kept in each snapshot, newest last.
+LIFECYCLE_KEPT = 50
+
+
+class Candidate:
+    """A live candidate: its snapshot state plus the bound predict and learn calls."""
+
+    __slots__ = ("state", "board", "predict", "learn")
+
+    def __init__(self, spec: ModelSpec, state: snapshot.CandidateState) -> None:
+        self.state = state
+        self.board = Scoreboard(spec, state.metrics, state.rolling_metrics)
+        self.predict = predictor(state.model, self.board)
+        self.learn = state.model.learn_one
+
+    @classmethod
+    def fresh(cls, spec: ModelSpec, name: str, started_at: int = 0) -> Candidate:
+        """Untrained, rebuilt from the spec (never copied from a trained model)."""
+        board = Scoreboard(spec)
+        state = snapshot.CandidateState(
+            name=name,
+            model=build_model(spec, name),
+            metrics=board.cumulative,
+            rolling_metrics=board.rolling,
+            metric_values={},
+            detector=build_detector(spec.drift) if spec.drift is not None else None,
+            started_at=started_at,
+        )
+        return cls(spec, state)
+
+    @property
+    def name(self) -> str:
+        return self.state.name
+
+    def to_state(self) -> snapshot.CandidateState:
+        self.state.metric_values = self.board.values()
+        return self.state
+
+
+def model_error(regression: bool, y: Any, prediction: Prediction) -> float | None:
+    """What a drift detector watches: 0/1 misclassification, or the absolute error."""
+    label, proba = prediction
+    if regression:
+        return abs(y - label) if label is not None else None
+    if label is None and proba:
+        label = max(proba, key=proba.get)
+    return None if label is None else float(label != y)
+
+
+@dataclass
+class ModelSlot:
+    """Everything one spec's models learn from the stream; all of it goes into its snapshot."""
+
+    spec: ModelSpec
+    candidates: dict[str, Candidate]
+    champion: str
+    next_offsets: dict[tuple[str, int], int] = field(default_factory=dict)
+    version: int | None = None
+    events_seen: int = 0
+    events_learned: int = 0
+    events_rejected: int = 0
+    last_event_ts: float | None = None
+    preparer: Preparer | None = None
+    lifecycle: list[dict[str, Any]] = field(default_factory=list)
+    #: Running totals for Prometheus: "promotions:<reason>", "drifts:<candidate>".
+    counts: dict[str, int] = field(default_factory=dict)
+    #: A promotion decided while learning, applied by the learner between two snapshots.
+    pending: tuple[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.preparer is None:
+            self.preparer = Preparer(self.spec)
+        self._regression = self.spec.task == "regression"
+        metric = self.spec.selection_metric
+        self._selection_metric = metric
+        self._bigger_is_better = METRICS[metric]().bigger_is_better
+        self._compete = len(self.candidates) > 1
+        self._order = list(self.candidates.values())
+
+    # -- building --------------------------------------------------------------------------
+    @classmethod
+    def fresh(cls, spec: ModelSpec) -> ModelSlot:
+        """Every candidate untrained; the first one is the champion."""
+        candidates = {c.name: Candidate.fresh(spec, c.name) for c in spec.candidates}
+        return cls(spec, candidates, spec.champion)
+
+    @classmethod
+    def restore(cls, spec: ModelSpec, snap: snapshot.Snapshot) -> ModelSlot:
+        """Continue from a snapshot trained from this very spec."""
+        check_spec(spec, snap)
+        return cls(
+            spec,
+            {name: Candidate(spec, state) for name, state in snap.candidates.items()},
+            snap.champion,
+            dict(snap.next_offsets),
+            snap.version,
+            snap.events_seen,
+            snap.events_learned,
+            snap.events_rejected,
+            snap.last_event_ts,
+            Preparer(spec, snap.prepare_state),
+            list(snap.lifecycle),
+            dict(snap.lifecycle_counts),
+        )
+
+    @property
+    def model(self) -> Any:
+        """The champion's model: the one the API serves."""
+        return self.candidates[self.champion].state.model
+
+    @property
+    def board(self) -> Scoreboard:
+        """The champion's metrics."""
+        return self.candidates[self.champion].board
+
+    # -- learning --------------------------------------------------------------------------
+    def observe(self, reading: Reading) -> bool:
+        """Predict, score, learn, in River's progressive-validation order. True if learned."""
+        assert self.preparer is not None
+        prepared = self.preparer.prepare(reading)  # both raise InvalidEvent before any change
+        y = target_of(reading, self.spec)
+        x = prepared.x
+        # 1. predict with every candidate: the label is not used yet
+        predictions = [(c, c.predict(x)) for c in self._order]
+        self.events_seen += 1
+        self.last_event_ts = prepared.ts
+        learned = y is not None
+        if learned:
+            for candidate, prediction in predictions:
+                candidate.board.update(y, prediction)  # 2. score
+                candidate.learn(x, y)  # 3. learn, always last
+                candidate.state.events_learned += 1
+            self.events_learned += 1
+            if self.spec.drift is not None:
+                self._watch_drift(y, predictions, prepared.ts)
+            if self._compete:
+                self._compare(prepared.ts)
+        self.preparer.commit(prepared)  # only now does the reading join the per-device state
+        return learned
+
+    def _watch_drift(
+        self, y: Any, predictions: list[tuple[Candidate, Prediction]], ts: float
+    ) -> None:
+        assert self.spec.drift is not None
+        reset = False
+        for candidate, prediction in predictions:
+            error = model_error(self._regression, y, prediction)
+            detector = candidate.state.detector
+            if error is None or detector is None:
+                continue
+            before = getattr(detector, "estimation", None)
+            detector.update(error)
+            if not detector.drift_detected:
+                continue
+            # ADWIN also fires when a model gets better; only a worse error calls for action.
+            after = getattr(detector, "estimation", None)
+            worse = before is None or after is None or after > before
+            candidate.state.drifts += 1
+            self._count(f"drifts:{candidate.name}")
+            champion = candidate.name == self.champion
+            reaction = self.spec.drift.reaction if champion and worse else "none"
+            self._record(
+                "drift",
+                ts,
+                candidate=candidate.name,
+                champion=champion,
+                error="worse" if worse else "better",
+                reaction=reaction,
+            )
+            reset = reset or reaction == "reset_challengers"
+        if reset:
+            self._reset_challengers()
+
+    def _reset_challengers(self) -> None:
+        for name in list(self.candidates):
+            if name != self.champion:
+                old = self.candidates[name].state
+                fresh = Candidate.fresh(self.spec, name, started_at=self.events_learned)
+                fresh.state.drifts = old.drifts
+                self.candidates[name] = fresh
+        self._order = list(self.candidates.values())
+        self.pending = None  # the challenger it named is gone
+
+    def _compare(self, ts: float) -> None:
+        """Count how long each challenger has been ahead; flag the first that has been enough."""
+        metric, selection = self._selection_metric, self.spec.selection
+        champion_value = self.candidates[self.champion].board.rolling[metric].get()
+        for candidate in self._order:
+            state = candidate.state
+            if candidate.name == self.champion:
+                continue
+            if state.events_learned < self.spec.rolling_window:
+                state.ahead = 0  # a rolling window not yet full compares too few events
+                continue
+            value = candidate.board.rolling[metric].get()
+            gain = value - champion_value if self._bigger_is_better else champion_value - value
+            state.ahead = state.ahead + 1 if gain > selection.margin else 0
+            if selection.auto and self.pending is None and state.ahead >= selection.min_events:
+                self.pending = ("auto", candidate.name)
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def promote(
+        self,
+        name: str,
+        reason: str,
+        ts: float | None,
+        previous_version: int | None,
+        **detail: Any,
+    ) -> None:
+        """Make ``name`` the champion; ``previous_version`` is what a rollback returns to."""
+        candidate = self.candidates[name]
+        metric = self._selection_metric
+        self._record(
+            "promotion",
+            ts,
+            reason=reason,
+            previous=self.champion,
+            candidate=name,
+            previous_version=previous_version,
+            metric=metric,
+            champion_value=finite(self.board.rolling[metric].get()),
+            candidate_value=finite(candidate.board.rolling[metric].get()),
+            **detail,
+        )
+        self.champion = name
+        self._count(f"promotions:{reason}")
+        for other in self._order:
+            other.state.ahead = 0
+        self.pending = None
+
+    def roll_back(self, snap: snapshot.Snapshot, ts: float | None, **detail: Any) -> None:
+        """Return every candidate and the champion to a former version; the stream goes on.
+
+        Offsets, counters and per-device features stay where the stream is: a rollback changes
+        which models learn from here, not what has been read.
+        """
+        check_spec(self.spec, snap)
+        self._record(
+            "rollback",
+            ts,
+            to_version=snap.version,
+            from_version=self.version,
+            previous=self.champion,
+            candidate=snap.champion,
+            **detail,
+        )
+        self.candidates = {n: Candidate(self.spec, s) for n, s in snap.candidates.items()}
+        self.champion = snap.champion
+        self._order = list(self.candidates.values())
+        for candidate in self._order:
+            candidate.state.ahead = 0
+        self._count("rollbacks")
+        self.pending = None
+
+    def refuse(self, action: str, reason: str, **detail: Any) -> None:
+        """Note a command that could not be applied, so whoever sent it can see why."""
+        self._record("refused", self.last_event_ts, action=action, reason=reason, **detail)
+
+    def version_before_last_promotion(self) -> int | None:
+        """The version a plain rollback returns to (saved and kept just before promoting)."""
+        for event in reversed(self.lifecycle):
+            if event["kind"] == "promotion":
+                return event["previous_version"]  # type: ignore[no-any-return]
+        return None
+
+    def _record(self, kind: str, ts: float | None, **detail: Any) -> None:
+        event = {"kind": kind, "at_event": self.events_learned, "event_ts": ts, **detail}
+        self.lifecycle = [*self.lifecycle[-(LIFECYCLE_KEPT - 1) :], event]
+
+    def _count(self, key: str) -> None:
+        self.counts[key] = self.counts.get(key, 0) + 1
+
+    def to_snapshot(self, version: int, created_at: float) -> snapshot.Snapshot:
+        champion = self.candidates[self.champion]
+        candidates = {name: c.to_state() for name, c in self.candidates.items()}
+        return snapshot.Snapshot(
+            model_id=self.spec.model_id,
+            spec_digest=self.spec.digest(),
+            version=version,
+            created_at=created_at,
+            model=champion.state.model,
+            metrics=champion.board.cumulative,
+            rolling_metrics=champion.board.rolling,
+            metric_values=candidates[self.champion].metric_values,
+            next_offsets=dict(self.next_offsets),
+            events_seen=self.events_seen,
+            events_learned=self.events_learned,
+            events_rejected=self.events_rejected,
+            last_event_ts=self.last_event_ts,
+            prepare_state=self.preparer.state() if self.preparer is not None else {},
+            champion=self.champion,
+            candidates=candidates,
+            lifecycle=list(self.lifecycle),
+            lifecycle_counts=dict(self.counts),
+        )
+
+
+def check_spec(spec: ModelSpec, snap: snapshot.Snapshot) -> None:
+    """Refuse a snapshot trained from another spec."""
+    if snap.spec_digest != spec.digest():
+        raise SpecMismatch(
+            f"snapshot v{snap.version} of {spec.model_id!r} was trained from spec "
+            f"{snap.spec_digest}, the given spec is {spec.digest()}: give the changed spec a "
+            "new model_id, or delete the old snapshots to start over"
+        )

@@ -70,6 +70,7 @@ class Services:
             "STREAMWISE_TOPICS__READINGS": s.topics.readings,
             "STREAMWISE_TOPICS__LABELS": s.topics.labels,
             "STREAMWISE_TOPICS__DEAD_LETTERS": s.topics.dead_letters,
+            "STREAMWISE_TOPICS__CONTROL": s.topics.control,
             "STREAMWISE_SNAPSHOT__KEY": "integration-test-key-0123456789",
         }
 
@@ -91,6 +92,7 @@ def services() -> Iterator[Services]:
             readings=f"test-{run}.readings.v1",
             labels=f"test-{run}.labels.v1",
             dead_letters=f"test-{run}.dlq.v1",
+            control=f"test-{run}.control.v1",
         ),
         snapshot={"key": "integration-test-key-0123456789"},
     )

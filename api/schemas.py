@@ -96,6 +96,7 @@ class ModelInfo(BaseModel):
     events_seen: int
     events_learned: int
     events_rejected: int
+    events_held_out: int = Field(description="labelled events scored on, never learned")
     metrics: dict[str, dict[str, float | None]] = Field(
         description="cumulative and rolling progressive-validation metrics"
     )

@@ -492,7 +492,7 @@ class Learner:
             model_id = slot.spec.model_id
             for candidate in slot.candidates.values():
                 champion = candidate.name == slot.champion
-                for window, values in candidate.board.values().items():
+                for window, values in candidate.values().items():
                     for name, value in values.items():
                         if value is None:
                             continue
@@ -515,7 +515,8 @@ class Learner:
 def _outcomes(slot: ModelSlot) -> dict[str, int]:
     return {
         "learned": slot.events_learned,
-        "unlabelled": slot.events_seen - slot.events_learned,
+        "held_out": slot.events_held_out,
+        "unlabelled": slot.events_seen - slot.events_learned - slot.events_held_out,
         "rejected": slot.events_rejected,
     }
 

@@ -8,6 +8,7 @@ alone: candidates never share state, they only see the same features.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,16 +23,28 @@ from streamwise.spec import ModelSpec
 
 #: Lifecycle events (promotions, drifts, rollbacks) kept in each snapshot, newest last.
 LIFECYCLE_KEPT = 50
+_HASH_RANGE = 1 << 32
+
+
+def holdout_hash(event_id: str) -> int:
+    """A stable hash of an event id (Python's ``hash`` of a str changes per process)."""
+    return zlib.crc32(event_id.encode())
 
 
 class Candidate:
     """A live candidate: its snapshot state plus the bound predict and learn calls."""
 
-    __slots__ = ("state", "board", "predict", "learn")
+    __slots__ = ("state", "board", "holdout", "predict", "learn")
 
     def __init__(self, spec: ModelSpec, state: snapshot.CandidateState) -> None:
         self.state = state
         self.board = Scoreboard(spec, state.metrics, state.rolling_metrics)
+        self.holdout: Scoreboard | None = None
+        if spec.holdout:
+            if not state.holdout_metrics:
+                board = Scoreboard(spec)
+                state.holdout_metrics, state.holdout_rolling = board.cumulative, board.rolling
+            self.holdout = Scoreboard(spec, state.holdout_metrics, state.holdout_rolling)
         self.predict = predictor(state.model, self.board)
         self.learn = state.model.learn_one
 
@@ -54,8 +67,16 @@ class Candidate:
     def name(self) -> str:
         return self.state.name
 
+    def values(self) -> dict[str, dict[str, float | None]]:
+        """Cumulative and rolling progressive metrics, plus ``holdout`` when the spec has one."""
+        values = self.board.values()
+        if self.holdout is not None:
+            holdout = self.holdout.values()
+            values["holdout"], values["holdout_rolling"] = holdout["cumulative"], holdout["rolling"]
+        return values
+
     def to_state(self) -> snapshot.CandidateState:
-        self.state.metric_values = self.board.values()
+        self.state.metric_values = self.values()
         return self.state
 
 
@@ -83,6 +104,7 @@ class ModelSlot:
     events_rejected: int = 0
     last_event_ts: float | None = None
     preparer: Preparer | None = None
+    events_held_out: int = 0
     lifecycle: list[dict[str, Any]] = field(default_factory=list)
     #: Running totals for Prometheus: "promotions:<reason>", "drifts:<candidate>".
     counts: dict[str, int] = field(default_factory=dict)
@@ -98,6 +120,7 @@ class ModelSlot:
         self._bigger_is_better = METRICS[metric]().bigger_is_better
         self._compete = len(self.candidates) > 1
         self._order = list(self.candidates.values())
+        self._holdout_below = int(self.spec.holdout * _HASH_RANGE)
 
     # -- building --------------------------------------------------------------------------
     @classmethod
@@ -114,15 +137,16 @@ class ModelSlot:
             spec,
             {name: Candidate(spec, state) for name, state in snap.candidates.items()},
             snap.champion,
-            dict(snap.next_offsets),
-            snap.version,
-            snap.events_seen,
-            snap.events_learned,
-            snap.events_rejected,
-            snap.last_event_ts,
-            Preparer(spec, snap.prepare_state),
-            list(snap.lifecycle),
-            dict(snap.lifecycle_counts),
+            next_offsets=dict(snap.next_offsets),
+            version=snap.version,
+            events_seen=snap.events_seen,
+            events_learned=snap.events_learned,
+            events_rejected=snap.events_rejected,
+            events_held_out=snap.events_held_out,
+            last_event_ts=snap.last_event_ts,
+            preparer=Preparer(spec, snap.prepare_state),
+            lifecycle=list(snap.lifecycle),
+            counts=dict(snap.lifecycle_counts),
         )
 
     @property
@@ -147,7 +171,12 @@ class ModelSlot:
         self.events_seen += 1
         self.last_event_ts = prepared.ts
         learned = y is not None
-        if learned:
+        if learned and self._holdout_below and holdout_hash(reading.event_id) < self._holdout_below:
+            for candidate, prediction in predictions:
+                candidate.holdout.update(y, prediction)  # type: ignore[union-attr]
+            self.events_held_out += 1
+            learned = False
+        elif learned:
             for candidate, prediction in predictions:
                 candidate.board.update(y, prediction)  # 2. score
                 candidate.learn(x, y)  # 3. learn, always last
@@ -308,6 +337,7 @@ class ModelSlot:
             events_seen=self.events_seen,
             events_learned=self.events_learned,
             events_rejected=self.events_rejected,
+            events_held_out=self.events_held_out,
             last_event_ts=self.last_event_ts,
             prepare_state=self.preparer.state() if self.preparer is not None else {},
             champion=self.champion,

@@ -102,6 +102,9 @@ class CandidateState:
     ahead: int = 0
     #: The model's ``events_learned`` when this candidate started (0, or a drift reset).
     started_at: int = 0
+    #: Metrics over held-out events only (spec ``holdout``); empty without a holdout.
+    holdout_metrics: dict[str, Any] = field(default_factory=dict)
+    holdout_rolling: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -126,6 +129,7 @@ class Snapshot:
     events_seen: int = 0
     events_learned: int = 0
     events_rejected: int = 0
+    events_held_out: int = 0
     last_event_ts: float | None = None
     #: The model's cleaning and per-device feature state (``streamwise.prepare``), plain data.
     prepare_state: dict[str, Any] = field(default_factory=dict)

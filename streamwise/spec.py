@@ -255,6 +255,10 @@ class ModelSpec(BaseModel):
         Champion/challenger promotion rule (:class:`SelectionSpec`).
     drift
         Optional drift detection and reaction (:class:`DriftSpec`).
+    holdout
+        Share of labelled events held out: predicted and scored into the ``holdout`` metrics,
+        never learned, for an estimate no training event has seen. Chosen by a hash of the
+        event id, so the same events are held out on every replay.
 
     Examples
     --------
@@ -281,6 +285,7 @@ class ModelSpec(BaseModel):
     success: dict[str, float] = Field(default_factory=dict)
     selection: SelectionSpec = SelectionSpec()
     drift: DriftSpec | None = None
+    holdout: float = Field(default=0.0, ge=0.0, le=0.5)
 
     @model_validator(mode="before")
     @classmethod

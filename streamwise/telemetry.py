@@ -23,7 +23,7 @@ class LearnerMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.events = Counter(
             "streamwise_learner_events_total",
-            "Records consumed per model, by outcome (learned, unlabelled, rejected).",
+            "Records consumed per model, by outcome (learned, held_out, unlabelled, rejected).",
             ["model", "outcome"],
             registry=registry,
         )
@@ -35,7 +35,8 @@ class LearnerMetrics:
         )
         self.metric_value = Gauge(
             "streamwise_learner_metric",
-            "Progressive-validation metric of the learning model (window: cumulative or rolling).",
+            "Metric of the champion (window: cumulative, rolling; with a holdout also "
+            "holdout and holdout_rolling).",
             ["model", "metric", "window"],
             registry=registry,
         )

@@ -22,6 +22,7 @@ def _info(served: ServedModel) -> ModelInfo:
         events_seen=snap.events_seen,
         events_learned=snap.events_learned,
         events_rejected=snap.events_rejected,
+        events_held_out=snap.events_held_out,
         metrics=snap.metric_values,
         success=spec.success,
         snapshot_created_at=snap.created_at,

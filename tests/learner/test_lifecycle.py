@@ -11,6 +11,7 @@ from river import evaluate
 from ingest import replay
 from learner.loop import Learner
 from learner.models import METRICS, build_model
+from learner.slot import holdout_hash
 from streamwise import snapshot
 from streamwise.adapters.memory import MemoryBroker, MemoryBus, MemorySnapshotStore
 from streamwise.clock import FakeClock
@@ -276,3 +277,41 @@ def test_learner_metrics_count_promotions_per_candidate_metric() -> None:
     assert value("streamwise_learner_candidate_metric", labels) == fast
     champion = {"model": "flip", "metric": "Accuracy", "window": "rolling"}
     assert value("streamwise_learner_metric", champion) == fast  # fast is champion now
+
+
+def test_holdout_events_are_scored_never_learned_and_progressive_metrics_match_river() -> None:
+    spec = ModelSpec.example(
+        model_id="phishing",
+        target="y",
+        metrics=["Accuracy", "LogLoss"],
+        holdout=0.2,
+    )
+    broker = MemoryBroker()
+    publish(MemoryBus(broker), "river:Phishing")
+    learner = make_learner(broker, MemorySnapshotStore(), spec)
+    drain(learner)
+    (slot,) = learner.slots
+
+    # Reference: the same split by event id, River's own loop on what is learned.
+    model = build_model(spec)
+    progressive = {name: METRICS[name]() for name in spec.metrics}
+    holdout = {name: METRICS[name]() for name in spec.metrics}
+    held = 0
+    for reading in replay.readings("river:Phishing"):
+        x, y = dict(reading.values), reading.labels["y"]
+        proba = model.predict_proba_one(x)
+        label = max(proba, key=proba.get) if proba else None
+        if holdout_hash(reading.event_id) < 0.2 * 2**32:
+            held += 1
+            for name, metric in holdout.items():
+                metric.update(y, proba if name == "LogLoss" else label)
+            continue
+        for name, metric in progressive.items():
+            metric.update(y, proba if name == "LogLoss" else label)
+        model.learn_one(x, y)
+    values = slot.candidates["main"].values()
+    assert 0.15 < held / 1250 < 0.25 and slot.events_held_out == held
+    assert slot.events_learned == 1250 - held
+    assert values["cumulative"] == {n: m.get() for n, m in progressive.items()}
+    assert values["holdout"] == {n: m.get() for n, m in holdout.items()}
+    assert set(values) == {"cumulative", "rolling", "holdout", "holdout_rolling"}

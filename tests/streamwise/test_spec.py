@@ -33,6 +33,15 @@ def test_bundled_specs_are_valid(path: Path) -> None:
         ({"model_id": "Bad Id!"}, "model_id"),
         ({"surprise": 1}, "surprise"),
         ({"pipeline": [{"name": "LogisticRegression", "params": {"x": [1]}}]}, "params"),
+        (
+            {"candidates": [{"name": "a", "pipeline": [{"name": "GaussianNB"}]}]},
+            "either pipeline (one model) or candidates",
+        ),
+        ({"selection": {"metric": "LogLoss"}}, "'LogLoss' must also be listed in metrics"),
+        ({"selection": {"min_events": 0}}, "min_events"),
+        ({"drift": {"detector": "Oracle"}}, "detector"),
+        ({"drift": {"reaction": "panic"}}, "reaction"),
+        ({"holdout": 0.9}, "holdout"),
     ],
 )
 def test_invalid_specs_say_what_is_wrong(overrides: dict[str, object], message: str) -> None:
@@ -52,3 +61,39 @@ def test_digest_changes_with_any_setting() -> None:
     base = ModelSpec.example()
     assert base.digest() == ModelSpec.example().digest()
     assert base.digest() != ModelSpec.example(rolling_window=10).digest()
+
+
+def _candidates(*pipelines: tuple[str, str]) -> dict[str, object]:
+    return {
+        "model_id": "m",
+        "task": "binary",
+        "target": "y",
+        "metrics": ["Accuracy"],
+        "candidates": [{"name": n, "pipeline": [{"name": step}]} for n, step in pipelines],
+    }
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (_candidates(("a", "GaussianNB"), ("a", "Perceptron")), "names must be distinct"),
+        (_candidates(("a", "GaussianNB"), ("b", "LinearRegression")), "candidate 'b': last step"),
+        (_candidates(("Bad Name", "GaussianNB")), "candidates: 0: name"),
+        (_candidates(*[(f"c{i}", "GaussianNB") for i in range(9)]), "at most 8"),
+        ({**_candidates(), "candidates": []}, "candidates"),
+    ],
+)
+def test_invalid_candidates_say_which(data: dict[str, object], message: str) -> None:
+    with pytest.raises(SpecError) as caught:
+        ModelSpec.parse(data)
+    assert message in str(caught.value)
+
+
+def test_pipeline_is_shorthand_for_one_candidate_called_main() -> None:
+    spec = ModelSpec.example()
+    assert [c.name for c in spec.candidates] == ["main"] and spec.champion == "main"
+    assert spec.selection_metric == "Accuracy"
+    two = ModelSpec.parse(_candidates(("nb", "GaussianNB"), ("pa", "PAClassifier")))
+    assert (two.champion, two.candidate("pa").pipeline[0].name) == ("nb", "PAClassifier")
+    with pytest.raises(SpecError, match="no candidate 'x'"):
+        two.candidate("x")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,20 @@ def test_pipeline_is_shorthand_for_one_candidate_called_main() -> None:
     assert (two.champion, two.candidate("pa").pipeline[0].name) == ("nb", "PAClassifier")
     with pytest.raises(SpecError, match="no candidate 'x'"):
         two.candidate("x")
+
+
+def _readme_specs() -> list[str]:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in readme.split("```toml\n")[1:]]
+    return [b for b in blocks if b.lstrip().startswith(("model_id", "#")) and "task =" in b]
+
+
+@pytest.mark.parametrize("text", _readme_specs())
+def test_specs_shown_in_the_readme_are_valid_and_build(text: str) -> None:
+    from learner.models import build_detector, build_model
+
+    spec = ModelSpec.parse(tomllib.loads(text))
+    for candidate in spec.candidates:
+        build_model(spec, candidate.name)
+    if spec.drift is not None:
+        build_detector(spec.drift)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,11 +14,18 @@ from fastapi.routing import APIRoute
 from prometheus_client import CollectorRegistry
 
 from api.reloader import ServedModels
-from api.routes import admin, health, metrics, model, predict
+from api.routes import admin, dashboard, feedback, health, metrics, model, predict
 from streamwise import __version__
 from streamwise.clock import Clock
-from streamwise.errors import InvalidEvent, ModelNotReady, StreamwiseError, UnknownModel
-from streamwise.events import Command
+from streamwise.errors import (
+    InvalidEvent,
+    ModelNotReady,
+    PredictionExpired,
+    StreamwiseError,
+    UnknownModel,
+    UnknownPrediction,
+)
+from streamwise.feedback import Outbox, PredictionIds
 from streamwise.ports import SnapshotStore
 from streamwise.quality import SensorCatalog
 from streamwise.spec import ModelSpec
@@ -28,8 +35,10 @@ log = logging.getLogger(__name__)
 
 
 def _status_of(err: StreamwiseError) -> int:
-    if isinstance(err, UnknownModel):
+    if isinstance(err, UnknownModel | UnknownPrediction):
         return 404
+    if isinstance(err, PredictionExpired):
+        return 410
     if isinstance(err, InvalidEvent):
         return 413 if err.reason == "size" else 422
     if isinstance(err, ModelNotReady):
@@ -48,6 +57,15 @@ async def _reload_forever(served: ServedModels, interval_s: float) -> None:
         await asyncio.sleep(interval_s)
 
 
+async def _flush_forever(outbox: Outbox, interval_s: float = 0.02) -> None:
+    while True:
+        try:
+            await asyncio.to_thread(outbox.flush)
+        except Exception:
+            log.exception("publishing served predictions failed")
+        await asyncio.sleep(interval_s)
+
+
 def create_app(
     specs: Sequence[ModelSpec],
     store: SnapshotStore,
@@ -58,7 +76,7 @@ def create_app(
     reload_interval_s: float = 0.25,
     max_batch: int = 1000,
     catalog: SensorCatalog | None = None,
-    send_command: Callable[[Command], None] | None = None,
+    outbox: Outbox | None = None,
 ) -> FastAPI:
     """Build the API over a snapshot store.
 
@@ -75,9 +93,10 @@ def create_app(
     catalog
         Sensor catalog: request values are converted to canonical units and range-checked
         exactly as the learner does (no checks if None).
-    send_command
-        Publishes an operator command (promote, rollback) on the control topic; without it
-        the admin endpoints answer 503.
+    outbox
+        Publishes operator commands (promote, rollback), served predictions and feedback
+        labels; without it the admin endpoints and /feedback answer 503, and predictions
+        carry no ``prediction_id``.
     """
     registry = registry if registry is not None else CollectorRegistry()
     api_metrics = ApiMetrics(registry)
@@ -87,13 +106,18 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await asyncio.to_thread(served.refresh)
-        task = asyncio.create_task(_reload_forever(served, reload_interval_s))
+        tasks = [asyncio.create_task(_reload_forever(served, reload_interval_s))]
+        if outbox is not None:
+            tasks.append(asyncio.create_task(_flush_forever(outbox)))
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            if outbox is not None:
+                await asyncio.to_thread(outbox.flush)
 
     app = FastAPI(
         title="streamwise",
@@ -107,7 +131,8 @@ def create_app(
     app.state.registry = registry
     app.state.clock = clock
     app.state.max_batch = max_batch
-    app.state.send_command = send_command
+    app.state.outbox = outbox
+    app.state.prediction_ids = PredictionIds(key)
     app.state.catalog = catalog if catalog is not None else SensorCatalog()
 
     @app.exception_handler(StreamwiseError)
@@ -127,6 +152,9 @@ def create_app(
             {"error": "RequestValidationError", "detail": problems}, status_code=422
         )
 
-    for router in (predict.router, model.router, admin.router, health.router, metrics.router):
+    routers = (predict.router, feedback.router, model.router, admin.router, health.router)
+    for router in (*routers, metrics.router):
         app.include_router(router)
+    app.include_router(dashboard.router)
+    app.mount("/static", dashboard.Assets(), name="static")
     return app

@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 
 from api.reloader import ServedModels
 from streamwise.clock import Clock
+from streamwise.feedback import Outbox, PredictionIds
 from streamwise.quality import SensorCatalog
 from streamwise.telemetry import ApiMetrics
 
@@ -41,12 +42,22 @@ async def _max_batch(request: Request) -> int:
     return request.app.state.max_batch  # type: ignore[no-any-return]
 
 
+async def _outbox(request: Request) -> Outbox | None:
+    return request.app.state.outbox  # type: ignore[no-any-return]
+
+
+async def _prediction_ids(request: Request) -> PredictionIds:
+    return request.app.state.prediction_ids  # type: ignore[no-any-return]
+
+
 Served = Annotated[ServedModels, Depends(_served)]
 Metrics = Annotated[ApiMetrics, Depends(_metrics)]
 Registry = Annotated[CollectorRegistry, Depends(_registry)]
 AppClock = Annotated[Clock, Depends(_clock)]
 MaxBatch = Annotated[int, Depends(_max_batch)]
 Catalog = Annotated[SensorCatalog, Depends(_catalog)]
+AppOutbox = Annotated[Outbox | None, Depends(_outbox)]
+Ids = Annotated[PredictionIds, Depends(_prediction_ids)]
 ModelQuery = Annotated[
     str | None, Query(description="model id; defaults to the first configured model")
 ]

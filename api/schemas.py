@@ -55,6 +55,28 @@ class Prediction(BaseModel):
     probabilities: dict[str, float] | None = Field(
         default=None, description="class probabilities, for classifiers"
     )
+    prediction_id: str | None = Field(
+        default=None,
+        description="for models with delayed labels: send the true value to POST /feedback",
+    )
+
+
+class FeedbackInput(BaseModel):
+    """The true value for a prediction served earlier."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    prediction_id: str = Field(min_length=1, max_length=256)
+    value: Value = Field(description="the ground truth: a class label or a number")
+    ts: AwareDatetime | None = Field(default=None, description="when it was known; default now")
+
+
+class FeedbackAccepted(BaseModel):
+    """Feedback on its way to the learner, which scores the prediction and learns from it."""
+
+    prediction_id: str
+    model_id: str
+    label_event_id: str
 
 
 class BatchPredictions(BaseModel):

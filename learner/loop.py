@@ -25,7 +25,14 @@ from streamwise.errors import (
     SnapshotConflict,
     StreamwiseError,
 )
-from streamwise.events import Command, decode_command
+from streamwise.events import (
+    Command,
+    Label,
+    ServedPrediction,
+    decode_command,
+    decode_label,
+    decode_served_prediction,
+)
 from streamwise.ports import Bus, Record, SnapshotStore
 from streamwise.quality import SensorCatalog
 from streamwise.settings import QualitySettings, TopicSettings
@@ -113,7 +120,10 @@ class Learner:
                     },
                 )
             self.slots.append(slot)
-        self._bus.subscribe([self._topics.readings, self._topics.control])
+        topics = [self._topics.readings, self._topics.control]
+        if any(spec.delayed_labels is not None for spec in self._specs):
+            topics += [self._topics.labels, self._topics.predictions]
+        self._bus.subscribe(topics)
         resume = self._resume_offsets()
         self._check_offsets_exist(resume)
         self._restore_stream(resume, restored)
@@ -181,6 +191,12 @@ class Learner:
         if record.topic == self._topics.control:
             self._control(record)
             return
+        if record.topic == self._topics.labels:
+            self._label(record)
+            return
+        if record.topic == self._topics.predictions:
+            self._served_prediction(record)
+            return
         tp = (record.topic, record.partition)
         next_offset = record.offset + 1
         self.position[tp] = next_offset
@@ -209,17 +225,60 @@ class Learner:
             slot.next_offsets[tp] = next_offset  # consumed, learned or not
         if rejection is not None:
             self._dead_letter(record, rejection)
-        promoting = [slot for slot in self.slots if slot.pending is not None]
+        promoting = [slot for slot in self.slots if slot.promotion is not None]
         if promoting:
             self._promote(promoting)
+
+    def _label(self, record: Record) -> None:
+        """A delayed label: each model waiting for its target scores and learns the reading."""
+        tp = (record.topic, record.partition)
+        self.position[tp] = record.offset + 1
+        try:
+            label: Label | None = decode_label(record.value)
+        except InvalidEvent as err:
+            label, rejection = None, err.with_traceback(None)
+        else:
+            rejection = None
+        for slot in self.slots:
+            if record.offset < slot.next_offsets.get(tp, 0):
+                continue
+            if label is not None and slot.answers(label):
+                delay = slot.answer(label)
+                if delay is not None and self._metrics is not None:
+                    self._metrics.label_delay.labels(slot.spec.model_id).observe(delay)
+            slot.next_offsets[tp] = record.offset + 1
+        if rejection is not None:
+            self._dead_letter(record, rejection)
+        promoting = [slot for slot in self.slots if slot.promotion is not None]
+        if promoting:
+            self._promote(promoting)
+
+    def _served_prediction(self, record: Record) -> None:
+        """The API served a prediction awaiting feedback: the models keep its features."""
+        tp = (record.topic, record.partition)
+        self.position[tp] = record.offset + 1
+        try:
+            served: ServedPrediction | None = decode_served_prediction(record.value)
+        except InvalidEvent as err:
+            served, rejection = None, err.with_traceback(None)
+        else:
+            rejection = None
+        for slot in self.slots:
+            if record.offset < slot.next_offsets.get(tp, 0):
+                continue
+            if served is not None and served.model_id == slot.spec.model_id:
+                slot.ask(served.prediction_id, served.x, served.ts.timestamp())
+            slot.next_offsets[tp] = record.offset + 1
+        if rejection is not None:
+            self._dead_letter(record, rejection)
 
     def _promote(self, slots: list[ModelSlot]) -> None:
         # The version before a promotion is kept: it is what a rollback returns to.
         ids = {slot.spec.model_id for slot in slots}
         self.checkpoint(keep=ids, reason="before promotion")
         for slot in slots:
-            assert slot.pending is not None
-            reason, name = slot.pending
+            assert slot.promotion is not None
+            reason, name = slot.promotion
             slot.promote(name, reason, slot.last_event_ts, previous_version=slot.version)
             self._lifecycle_logged(slot)
         self.checkpoint(affected=ids, reason="promotion")
@@ -480,6 +539,7 @@ class Learner:
             "promotions": self._metrics.promotions,
             "drifts": self._metrics.drifts,
             "rollbacks": self._metrics.rollbacks,
+            "labels": self._metrics.labels,
         }
         # Counters move by what happened since the last export (per batch, not per event).
         for key, total in self._counter_totals().items():

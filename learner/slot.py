@@ -9,6 +9,7 @@ alone: candidates never share state, they only see the same features.
 from __future__ import annotations
 
 import zlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,7 @@ from learner.models import METRICS, build_detector, build_model
 from learner.scoring import Prediction, Scoreboard, finite, predictor
 from streamwise import snapshot
 from streamwise.errors import SpecMismatch
-from streamwise.events import Reading
+from streamwise.events import Label, Reading
 from streamwise.features import target_of
 from streamwise.prepare import Preparer
 from streamwise.spec import ModelSpec
@@ -109,7 +110,9 @@ class ModelSlot:
     #: Running totals for Prometheus: "promotions:<reason>", "drifts:<candidate>".
     counts: dict[str, int] = field(default_factory=dict)
     #: A promotion decided while learning, applied by the learner between two snapshots.
-    pending: tuple[str, str] | None = None
+    promotion: tuple[str, str] | None = None
+    #: Readings waiting for a delayed label: event id -> (event time, x, predictions asked).
+    pending: OrderedDict[str, tuple[float, dict[str, Any], dict[str, Any]]] | None = None
 
     def __post_init__(self) -> None:
         if self.preparer is None:
@@ -121,6 +124,8 @@ class ModelSlot:
         self._compete = len(self.candidates) > 1
         self._order = list(self.candidates.values())
         self._holdout_below = int(self.spec.holdout * _HASH_RANGE)
+        if self.pending is None and self.spec.delayed_labels is not None:
+            self.pending = OrderedDict()
 
     # -- building --------------------------------------------------------------------------
     @classmethod
@@ -147,6 +152,7 @@ class ModelSlot:
             preparer=Preparer(spec, snap.prepare_state),
             lifecycle=list(snap.lifecycle),
             counts=dict(snap.lifecycle_counts),
+            pending=OrderedDict(snap.pending_labels) if spec.delayed_labels else None,
         )
 
     @property
@@ -167,34 +173,123 @@ class ModelSlot:
         y = target_of(reading, self.spec)
         x = prepared.x
         # 1. predict with every candidate: the label is not used yet
-        predictions = [(c, c.predict(x)) for c in self._order]
+        predictions: list[tuple[Candidate, Prediction | None]] = [
+            (c, c.predict(x)) for c in self._order
+        ]
         self.events_seen += 1
         self.last_event_ts = prepared.ts
-        learned = y is not None
-        if learned and self._holdout_below and holdout_hash(reading.event_id) < self._holdout_below:
-            for candidate, prediction in predictions:
-                candidate.holdout.update(y, prediction)  # type: ignore[union-attr]
-            self.events_held_out += 1
-            learned = False
-        elif learned:
-            for candidate, prediction in predictions:
-                candidate.board.update(y, prediction)  # 2. score
-                candidate.learn(x, y)  # 3. learn, always last
-                candidate.state.events_learned += 1
-            self.events_learned += 1
-            if self.spec.drift is not None:
-                self._watch_drift(y, predictions, prepared.ts)
-            if self._compete:
-                self._compare(prepared.ts)
+        learned = False
+        if y is not None:
+            learned = self._settle(reading.event_id, x, y, predictions, prepared.ts)
+        elif self.pending is not None:
+            self._wait_for_label(reading.event_id, x, predictions, prepared.ts)
         self.preparer.commit(prepared)  # only now does the reading join the per-device state
         return learned
 
+    def _settle(
+        self,
+        event_id: str,
+        x: dict[str, Any],
+        y: Any,
+        predictions: list[tuple[Candidate, Prediction | None]],
+        ts: float,
+    ) -> bool:
+        """Score each candidate's prediction, then learn (or only score, if held out)."""
+        if self._holdout_below and holdout_hash(event_id) < self._holdout_below:
+            for candidate, prediction in predictions:
+                if prediction is not None:
+                    candidate.holdout.update(y, prediction)  # type: ignore[union-attr]
+            self.events_held_out += 1
+            return False
+        for candidate, prediction in predictions:
+            if prediction is not None:  # None: the candidate started after it was asked
+                candidate.board.update(y, prediction)  # 2. score
+            candidate.learn(x, y)  # 3. learn, always last
+            candidate.state.events_learned += 1
+        self.events_learned += 1
+        if self.spec.drift is not None:
+            self._watch_drift(y, predictions, ts)
+        if self._compete:
+            self._compare(ts)
+        return True
+
+    # -- delayed labels --------------------------------------------------------------------
+    def _wait_for_label(
+        self,
+        event_id: str,
+        x: dict[str, Any],
+        predictions: list[tuple[Candidate, Prediction | None]],
+        ts: float,
+    ) -> None:
+        assert self.pending is not None and self.spec.delayed_labels is not None
+        if event_id in self.pending:
+            return  # the first question stands; a label answers it once
+        self.pending[event_id] = (
+            ts,
+            x,
+            {c.name: (c.state.started_at, p) for c, p in predictions},
+        )
+        self._expire(ts)
+        while len(self.pending) > self.spec.delayed_labels.max_pending:
+            self.pending.popitem(last=False)
+            self._count("labels:evicted")
+
+    def ask(self, event_id: str, x: dict[str, Any], ts: float) -> None:
+        """A prediction the API served: every candidate predicts it now, then waits for feedback.
+
+        The API's features are used as they are (they came from a snapshot of this model's
+        per-device state); the reading is not part of the stream, so no state changes.
+        """
+        if self.pending is None:
+            return
+        self._wait_for_label(event_id, x, [(c, c.predict(x)) for c in self._order], ts)
+
+    def _expire(self, now_ts: float) -> None:
+        assert self.pending is not None and self.spec.delayed_labels is not None
+        horizon = now_ts - self.spec.delayed_labels.ttl_seconds
+        while self.pending:
+            first_ts = next(iter(self.pending.values()))[0]
+            if first_ts >= horizon:
+                break
+            self.pending.popitem(last=False)
+            self._count("labels:expired")
+
+    def answers(self, label: Label) -> bool:
+        """Whether this model waits for labels of ``label``'s target."""
+        return self.pending is not None and label.target == self.spec.target
+
+    def answer(self, label: Label) -> float | None:
+        """Score and learn the reading ``label`` answers; its delay in seconds, or None."""
+        assert self.pending is not None
+        label_ts = label.ts.timestamp()
+        entry = self.pending.pop(label.ref_event_id, None)
+        if entry is None:
+            self._count("labels:unknown")  # never asked, already answered, or expired
+            self._expire(label_ts)
+            return None
+        ts, x, asked = entry
+        y = label.value
+        if self._regression and type(y) in (str, bool):
+            self._count("labels:invalid")
+            return None
+        predictions: list[tuple[Candidate, Prediction | None]] = []
+        for candidate in self._order:
+            started_at, prediction = asked.get(candidate.name, (None, None))
+            same = started_at == candidate.state.started_at  # not reset since it was asked
+            predictions.append((candidate, prediction if same else None))
+        self._settle(label.ref_event_id, x, y, predictions, label_ts)
+        self._count("labels:matched")
+        self._expire(label_ts)
+        return label_ts - ts
+
     def _watch_drift(
-        self, y: Any, predictions: list[tuple[Candidate, Prediction]], ts: float
+        self, y: Any, predictions: list[tuple[Candidate, Prediction | None]], ts: float
     ) -> None:
         assert self.spec.drift is not None
         reset = False
         for candidate, prediction in predictions:
+            if prediction is None:
+                continue
             error = model_error(self._regression, y, prediction)
             detector = candidate.state.detector
             if error is None or detector is None:
@@ -230,7 +325,7 @@ class ModelSlot:
                 fresh.state.drifts = old.drifts
                 self.candidates[name] = fresh
         self._order = list(self.candidates.values())
-        self.pending = None  # the challenger it named is gone
+        self.promotion = None  # the challenger it named is gone
 
     def _compare(self, ts: float) -> None:
         """Count how long each challenger has been ahead; flag the first that has been enough."""
@@ -246,8 +341,8 @@ class ModelSlot:
             value = candidate.board.rolling[metric].get()
             gain = value - champion_value if self._bigger_is_better else champion_value - value
             state.ahead = state.ahead + 1 if gain > selection.margin else 0
-            if selection.auto and self.pending is None and state.ahead >= selection.min_events:
-                self.pending = ("auto", candidate.name)
+            if selection.auto and self.promotion is None and state.ahead >= selection.min_events:
+                self.promotion = ("auto", candidate.name)
 
     # -- lifecycle -------------------------------------------------------------------------
     def promote(
@@ -277,7 +372,7 @@ class ModelSlot:
         self._count(f"promotions:{reason}")
         for other in self._order:
             other.state.ahead = 0
-        self.pending = None
+        self.promotion = None
 
     def roll_back(self, snap: snapshot.Snapshot, ts: float | None, **detail: Any) -> None:
         """Return every candidate and the champion to a former version; the stream goes on.
@@ -301,7 +396,7 @@ class ModelSlot:
         for candidate in self._order:
             candidate.state.ahead = 0
         self._count("rollbacks")
-        self.pending = None
+        self.promotion = None
 
     def refuse(self, action: str, reason: str, **detail: Any) -> None:
         """Note a command that could not be applied, so whoever sent it can see why."""
@@ -344,6 +439,7 @@ class ModelSlot:
             candidates=candidates,
             lifecycle=list(self.lifecycle),
             lifecycle_counts=dict(self.counts),
+            pending_labels=list(self.pending.items()) if self.pending is not None else [],
         )
 
 

@@ -35,6 +35,7 @@ from streamwise.adapters.memory import MemoryBroker, MemorySnapshotStore
 from streamwise.clock import SystemClock
 from streamwise.errors import ModelNotReady, StreamwiseError, UnknownModel
 from streamwise.events import Command
+from streamwise.feedback import Outbox
 from streamwise.ports import Bus, SnapshotStore
 from streamwise.settings import Settings
 from streamwise.telemetry import LearnerMetrics
@@ -108,9 +109,7 @@ def _api(settings: Settings, store: SnapshotStore, key: bytes, bus: Bus | None) 
         reload_interval_s=settings.api.reload_interval_s,
         max_batch=settings.api.max_batch,
         catalog=settings.quality.catalog(),
-        send_command=registry.command_sender(bus, settings.topics.control)
-        if bus is not None
-        else None,
+        outbox=Outbox(bus, settings.topics) if bus is not None else None,
     )
 
 
@@ -486,7 +485,7 @@ def _command(settings: Settings, command: Command, wait_s: float) -> None:
     """Send a command to the learner; with ``wait_s``, report what it did with it."""
     store = build_store(settings)
     bus = build_bus(settings)
-    registry.command_sender(bus, settings.topics.control)(command)
+    Outbox(bus, settings.topics).command(command)
     bus.close()
     console.print(f"sent {command.action} for {command.model_id} (request {command.request_id})")
     if not wait_s:

@@ -65,3 +65,11 @@ class ModelNotReady(StreamwiseError):
 
 class UnknownModel(StreamwiseError):
     """The requested model id is not served here."""
+
+
+class UnknownPrediction(StreamwiseError):
+    """Feedback names a prediction id this deployment never issued."""
+
+
+class PredictionExpired(StreamwiseError):
+    """Feedback came after the model stopped waiting for it (``delayed_labels.ttl_seconds``)."""

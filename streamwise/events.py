@@ -153,6 +153,21 @@ class Command(_Event):
         return self
 
 
+class ServedPrediction(_Event):
+    """A prediction the API served with a ``prediction_id``: its features wait for feedback.
+
+    Published on the predictions topic (keyed by model id) for models with delayed labels; the
+    learner keeps the features until a label for ``prediction_id`` arrives or they expire.
+    """
+
+    prediction_id: Name
+    model_id: Name
+    model_version: int
+    device_id: Name
+    ts: AwareDatetime
+    x: dict[Name, Value]
+
+
 def _decode(kind: type[EventT], raw: bytes) -> EventT:
     if len(raw) > MAX_EVENT_BYTES:
         raise InvalidEvent(
@@ -188,6 +203,11 @@ def decode_reading(raw: bytes) -> Reading:
 def decode_command(raw: bytes) -> Command:
     """Parse and validate one control command; raises :class:`InvalidEvent`."""
     return _decode(Command, raw)
+
+
+def decode_served_prediction(raw: bytes) -> ServedPrediction:
+    """Parse and validate a served prediction; raises :class:`InvalidEvent`."""
+    return _decode(ServedPrediction, raw)
 
 
 def decode_label(raw: bytes) -> Label:

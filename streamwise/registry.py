@@ -7,24 +7,13 @@ are commands on the control topic, applied by the learner (see ``api/routes/admi
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from streamwise import snapshot
 from streamwise.clock import Clock
 from streamwise.errors import ModelNotReady
 from streamwise.events import Command
-from streamwise.ports import Bus, SnapshotStore
-
-
-def command_sender(bus: Bus, topic: str) -> Callable[[Command], None]:
-    """Publish commands on the control topic, keyed by model id, durably (flushed)."""
-
-    def send(command: Command) -> None:
-        bus.publish(topic, command.model_id, command.encode())
-        bus.flush(timeout_s=10.0)
-
-    return send
+from streamwise.ports import SnapshotStore
 
 
 def new_command(clock: Clock, **fields: Any) -> Command:

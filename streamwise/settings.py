@@ -30,6 +30,7 @@ class TopicSettings(_Section):
     labels: str = "sensors.labels.v1"
     dead_letters: str = "sensors.dlq.v1"
     control: str = "streamwise.control.v1"
+    predictions: str = "streamwise.predictions.v1"
 
 
 class KafkaSettings(_Section):

@@ -145,6 +145,8 @@ class Snapshot:
     lifecycle: list[dict[str, Any]] = field(default_factory=list)
     #: Running totals behind the lifecycle counters ("promotions:auto", "drifts:<candidate>").
     lifecycle_counts: dict[str, int] = field(default_factory=dict)
+    #: Readings waiting for a delayed label: (event id, (event time, x, predictions asked)).
+    pending_labels: list[tuple[str, Any]] = field(default_factory=list)
     #: Why this version exists: ``{"parent": version, "reason": ...}``.
     lineage: dict[str, Any] = field(default_factory=dict)
 

@@ -144,6 +144,21 @@ class DriftSpec(BaseModel):
     reaction: Literal["none", "reset_challengers"] = "none"
 
 
+class DelayedLabelsSpec(BaseModel):
+    """Ground truth that arrives after the reading, on the labels topic or through /feedback.
+
+    A reading without the target is predicted at once by every candidate; the prediction and
+    its features wait for a label naming the reading's event id. The label then scores the
+    stored prediction and the features are learned, as River's ``progressive_val_score`` does
+    with a ``delay``. A prediction with no label after ``ttl_seconds`` (event time) expires.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ttl_seconds: float = Field(default=3600.0, gt=0, le=30 * 86_400)
+    max_pending: int = Field(default=100_000, ge=1, le=10_000_000)
+
+
 class WindowSpec(BaseModel):
     """A per-device rolling aggregate of one value, over the last readings or seconds."""
 
@@ -259,6 +274,9 @@ class ModelSpec(BaseModel):
         Share of labelled events held out: predicted and scored into the ``holdout`` metrics,
         never learned, for an estimate no training event has seen. Chosen by a hash of the
         event id, so the same events are held out on every replay.
+    delayed_labels
+        Wait for labels that arrive later (:class:`DelayedLabelsSpec`); absent, a reading
+        without its target is counted as unlabelled and nothing waits for it.
 
     Examples
     --------
@@ -286,6 +304,7 @@ class ModelSpec(BaseModel):
     selection: SelectionSpec = SelectionSpec()
     drift: DriftSpec | None = None
     holdout: float = Field(default=0.0, ge=0.0, le=0.5)
+    delayed_labels: DelayedLabelsSpec | None = None
 
     @model_validator(mode="before")
     @classmethod

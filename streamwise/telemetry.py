@@ -102,6 +102,20 @@ class LearnerMetrics:
             ["action", "outcome"],
             registry=registry,
         )
+        self.labels = Counter(
+            "streamwise_learner_labels_total",
+            "Delayed labels and the readings waiting for them, by outcome "
+            "(matched, unknown, expired, evicted, invalid).",
+            ["model", "outcome"],
+            registry=registry,
+        )
+        self.label_delay = Histogram(
+            "streamwise_learner_label_delay_seconds",
+            "Event time from a reading to the delayed label that answered it.",
+            ["model"],
+            buckets=(1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 86_400),
+            registry=registry,
+        )
         self.stream = StreamMetrics(registry)
         self.snapshot_version = Gauge(
             "streamwise_learner_snapshot_version",

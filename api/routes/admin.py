@@ -41,10 +41,10 @@ def model_versions(model_id: str, served: Served) -> Versions:
 
 
 def _send(request: Request, command: Command) -> CommandAccepted:
-    send = request.app.state.send_command
-    if send is None:
+    outbox = request.app.state.outbox
+    if outbox is None:
         raise BusError("this API has no bus to send commands on (STREAMWISE_BUS)")
-    send(command)
+    outbox.command(command)
     return CommandAccepted(
         request_id=command.request_id, action=command.action, model_id=command.model_id
     )

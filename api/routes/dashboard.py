@@ -45,7 +45,7 @@ def root() -> RedirectResponse:
     return RedirectResponse("dashboard", status_code=307)
 
 
-@router.get("/dashboard", response_class=FileResponse)
+@router.api_route("/dashboard", methods=["GET", "HEAD"], response_class=FileResponse)
 def dashboard() -> FileResponse:
     """The live dashboard page: models, metrics over time, freshness, stream profile."""
     return FileResponse(

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
+from typing import Any
 
 from fastapi import APIRouter
+from pydantic import ValidationError
 
-from api.deps import AppClock, Catalog, MaxBatch, Metrics, ModelQuery, Served
+from api.deps import AppClock, AppOutbox, Catalog, Ids, MaxBatch, Metrics, ModelQuery, Served
 from api.reloader import ServedModel
 from api.schemas import BatchPredictions, ErrorBody, PredictBatch, PredictInput, Prediction
 from streamwise.errors import InvalidEvent
-from streamwise.events import Reading
+from streamwise.events import Reading, ServedPrediction
+from streamwise.feedback import Outbox, PredictionIds
 from streamwise.quality import SensorCatalog
 
 router = APIRouter(tags=["predict"])
+log = logging.getLogger(__name__)
 
 ERRORS: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorBody, "description": "unknown model"},
@@ -24,8 +29,20 @@ ERRORS: dict[int | str, dict[str, object]] = {
 }
 
 
+#: What a prediction needs to be answerable by feedback: where to publish, how to sign ids.
+Asking = tuple[Outbox, PredictionIds] | None
+
+
+def _asking(served: ServedModel, outbox: Outbox | None, ids: PredictionIds) -> Asking:
+    return (outbox, ids) if outbox is not None and served.spec.delayed_labels else None
+
+
 def _predict(
-    served: ServedModel, item: PredictInput, now: dt.datetime, catalog: SensorCatalog
+    served: ServedModel,
+    item: PredictInput,
+    now: dt.datetime,
+    catalog: SensorCatalog,
+    asking: Asking = None,
 ) -> Prediction:
     reading = catalog.check(  # the learner's units and ranges, so the features mean the same
         Reading(
@@ -39,18 +56,48 @@ def _predict(
     x = served.preparer.prepare(reading).x  # the learner's features, from the snapshot's state
     model = served.snap.model
     if served.spec.task == "regression":
-        value = model.predict_one(x)
-        return Prediction(
-            model_id=served.spec.model_id, model_version=served.snap.version, prediction=value
+        result = Prediction(
+            model_id=served.spec.model_id,
+            model_version=served.snap.version,
+            prediction=model.predict_one(x),
         )
-    proba = model.predict_proba_one(x)
-    label = max(proba, key=proba.get) if proba else None
-    return Prediction(
-        model_id=served.spec.model_id,
-        model_version=served.snap.version,
-        prediction=label,
-        probabilities={str(k): float(v) for k, v in proba.items()},
-    )
+    else:
+        proba = model.predict_proba_one(x)
+        result = Prediction(
+            model_id=served.spec.model_id,
+            model_version=served.snap.version,
+            prediction=max(proba, key=proba.get) if proba else None,
+            probabilities={str(k): float(v) for k, v in proba.items()},
+        )
+    if asking is not None:
+        result.prediction_id = _remember(served, reading, x, now, *asking)
+    return result
+
+
+def _remember(
+    served: ServedModel,
+    reading: Reading,
+    x: dict[str, Any],
+    now: dt.datetime,
+    outbox: Outbox,
+    ids: PredictionIds,
+) -> str | None:
+    """Publish the prediction's features for the learner; the id feedback must quote."""
+    prediction_id = ids.issue(served.spec.model_id, now.timestamp())
+    try:
+        record = ServedPrediction(
+            prediction_id=prediction_id,
+            model_id=served.spec.model_id,
+            model_version=served.snap.version,
+            device_id=reading.device_id,
+            ts=reading.ts,
+            x=x,
+        )
+    except ValidationError:  # a feature the wire format cannot carry (NaN): no feedback
+        log.warning("prediction not kept for feedback", extra={"model_id": served.spec.model_id})
+        return None
+    outbox.prediction(record)
+    return prediction_id
 
 
 @router.post("/predict", operation_id="predict", response_model=Prediction, responses=ERRORS)
@@ -60,12 +107,15 @@ async def predict(
     metrics: Metrics,
     clock: AppClock,
     catalog: Catalog,
+    outbox: AppOutbox,
+    ids: Ids,
     model: ModelQuery = None,
 ) -> Prediction:
     """Predict for one reading with the latest snapshot of a model."""
     started = time.perf_counter()
     target = served.get(model)
-    result = _predict(target, item, dt.datetime.fromtimestamp(clock.now(), dt.UTC), catalog)
+    now = dt.datetime.fromtimestamp(clock.now(), dt.UTC)
+    result = _predict(target, item, now, catalog, _asking(target, outbox, ids))
     metrics.predictions.labels(target.spec.model_id).inc()
     metrics.predict_seconds.labels(target.spec.model_id).observe(time.perf_counter() - started)
     return result
@@ -84,6 +134,8 @@ def predict_batch(
     clock: AppClock,
     catalog: Catalog,
     limit: MaxBatch,
+    outbox: AppOutbox,
+    ids: Ids,
     model: ModelQuery = None,
 ) -> BatchPredictions:
     """Predict for several readings; all use the same model version.
@@ -95,7 +147,8 @@ def predict_batch(
     if len(batch.items) > limit:
         raise InvalidEvent("size", f"batch of {len(batch.items)} exceeds the limit of {limit}")
     now = dt.datetime.fromtimestamp(clock.now(), dt.UTC)
-    predictions = [_predict(target, item, now, catalog) for item in batch.items]
+    asking = _asking(target, outbox, ids)
+    predictions = [_predict(target, item, now, catalog, asking) for item in batch.items]
     metrics.predictions.labels(target.spec.model_id).inc(len(predictions))
     metrics.predict_seconds.labels(target.spec.model_id).observe(time.perf_counter() - started)
     return BatchPredictions(

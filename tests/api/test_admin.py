@@ -12,7 +12,7 @@ from api.app import create_app
 from learner.loop import Learner
 from streamwise.adapters.memory import MemoryBroker, MemoryBus, MemorySnapshotStore
 from streamwise.clock import FakeClock
-from streamwise.registry import command_sender
+from streamwise.feedback import Outbox
 from tests.learner.test_lifecycle import FLIP_SPEC, flip_stream, send
 from tests.learner.test_loop import KEY, NOW, TOPICS, drain
 
@@ -42,7 +42,7 @@ def stack() -> Iterator[tuple[TestClient, Learner, MemorySnapshotStore]]:
         FakeClock(NOW),
         registry=CollectorRegistry(),
         reload_interval_s=3600,
-        send_command=command_sender(MemoryBus(broker), TOPICS.control),
+        outbox=Outbox(MemoryBus(broker), TOPICS),
     )
     with TestClient(app) as client:
         yield client, learner, store

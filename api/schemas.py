@@ -51,7 +51,12 @@ class Prediction(BaseModel):
 
     model_id: str
     model_version: int
-    prediction: Value | None = Field(description="label (classification) or value (regression)")
+    prediction: Value | None = Field(
+        description="label (classification), value (regression), flag (anomaly detection)"
+    )
+    score: float | None = Field(
+        default=None, description="anomaly score; flagged when at least the spec's threshold"
+    )
     probabilities: dict[str, float] | None = Field(
         default=None, description="class probabilities, for classifiers"
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 import pydantic
 from river import (
+    anomaly,
     base,
     compose,
     drift,
@@ -47,6 +48,8 @@ ESTIMATORS: dict[str, type] = {
     "HoeffdingAdaptiveTreeRegressor": tree.HoeffdingAdaptiveTreeRegressor,
     "ARFRegressor": forest.ARFRegressor,
     "KNNRegressor": neighbors.KNNRegressor,
+    "HalfSpaceTrees": anomaly.HalfSpaceTrees,
+    "OneClassSVM": anomaly.OneClassSVM,
     "SGD": optim.SGD,
     "Adam": optim.Adam,
     "AdaGrad": optim.AdaGrad,

@@ -82,13 +82,27 @@ def finite(value: float) -> float | None:
     return value if value == value and abs(value) != float("inf") else None
 
 
-def predictor(model: base.Estimator, board: Scoreboard) -> Callable[[dict], Prediction]:
+def predictor(
+    model: base.Estimator, board: Scoreboard, threshold: float | None = None
+) -> Callable[[dict], Prediction]:
     """The cheapest way to get every prediction the board scores, bound once per model.
+
+    An anomaly detector (``threshold`` given) answers with its flag, ``score >= threshold`` as
+    River's ``ThresholdFilter`` classifies, and with the score as the probability of True,
+    which is how River's ``ROCAUC`` reads a raw score.
 
     A classifier whose ``predict_one`` is River's default (the arg-max of
     ``predict_proba_one``) is asked for probabilities only and the label derived from them,
     which gives River's label exactly at half the cost.
     """
+    if threshold is not None:
+        score_one = model.score_one  # type: ignore[attr-defined]
+
+        def flag(x: dict) -> Prediction:
+            score = score_one(x)
+            return score >= threshold, {True: score, False: 1.0 - score}
+
+        return flag
     if not isinstance(model, base.Classifier):
         predict_value = model.predict_one
         return lambda x: (predict_value(x), None)

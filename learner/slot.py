@@ -46,8 +46,8 @@ class Candidate:
                 board = Scoreboard(spec)
                 state.holdout_metrics, state.holdout_rolling = board.cumulative, board.rolling
             self.holdout = Scoreboard(spec, state.holdout_metrics, state.holdout_rolling)
-        self.predict = predictor(state.model, self.board)
-        self.learn = state.model.learn_one
+        self.predict = predictor(state.model, self.board, spec.threshold)
+        self.learn = state.model.learn_one if spec.task != "anomaly" else _unsupervised(state.model)
 
     @classmethod
     def fresh(cls, spec: ModelSpec, name: str, started_at: int = 0) -> Candidate:
@@ -79,6 +79,15 @@ class Candidate:
     def to_state(self) -> snapshot.CandidateState:
         self.state.metric_values = self.values()
         return self.state
+
+
+def _unsupervised(model: Any) -> Any:
+    learn_one = model.learn_one
+
+    def learn(x: dict[str, Any], y: Any) -> None:
+        learn_one(x)  # a detector learns what normal looks like: the label only scores it
+
+    return learn
 
 
 def model_error(regression: bool, y: Any, prediction: Prediction) -> float | None:
@@ -124,6 +133,7 @@ class ModelSlot:
         self._compete = len(self.candidates) > 1
         self._order = list(self.candidates.values())
         self._holdout_below = int(self.spec.holdout * _HASH_RANGE)
+        self._unsupervised = self.spec.task == "anomaly"
         if self.pending is None and self.spec.delayed_labels is not None:
             self.pending = OrderedDict()
 
@@ -181,6 +191,12 @@ class ModelSlot:
         learned = False
         if y is not None:
             learned = self._settle(reading.event_id, x, y, predictions, prepared.ts)
+        elif self._unsupervised:
+            for candidate, _ in predictions:
+                candidate.learn(x, None)
+                candidate.state.events_learned += 1
+            self.events_learned += 1
+            learned = True
         elif self.pending is not None:
             self._wait_for_label(reading.event_id, x, predictions, prepared.ts)
         self.preparer.commit(prepared)  # only now does the reading join the per-device state

@@ -174,6 +174,7 @@ def demo(
     console.print(
         f"[bold green]streamwise demo[/bold green]: {devices} simulated devices at {rate:g} "
         f"readings/s -> learner ({', '.join(s.model_id for s in settings.model_specs())}) -> API\n"
+        f"  dashboard     {base}/dashboard\n"
         f"  API docs      {base}/docs\n"
         f"  model+metrics {base}/models\n"
         f"  Prometheus    {base}/metrics\n"

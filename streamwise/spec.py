@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from streamwise.errors import SpecError
 
-Task = Literal["binary", "multiclass", "regression"]
-Role = Literal["transformer", "binary", "multiclass", "regressor", "optimizer"]
+Task = Literal["binary", "multiclass", "regression", "anomaly"]
+Role = Literal["transformer", "binary", "multiclass", "regressor", "anomaly", "optimizer"]
 
 #: Every estimator a spec may name, with its role. "multiclass" classifiers also do binary.
 ESTIMATOR_ROLES: dict[str, Role] = {
@@ -44,6 +44,8 @@ ESTIMATOR_ROLES: dict[str, Role] = {
     "HoeffdingAdaptiveTreeRegressor": "regressor",
     "ARFRegressor": "regressor",
     "KNNRegressor": "regressor",
+    "HalfSpaceTrees": "anomaly",
+    "OneClassSVM": "anomaly",
     "SGD": "optimizer",
     "Adam": "optimizer",
     "AdaGrad": "optimizer",
@@ -52,14 +54,14 @@ ESTIMATOR_ROLES: dict[str, Role] = {
 
 #: Metric name -> the tasks it applies to.
 METRIC_TASKS: dict[str, frozenset[str]] = {
-    "Accuracy": frozenset({"binary", "multiclass"}),
-    "BalancedAccuracy": frozenset({"binary", "multiclass"}),
-    "CohenKappa": frozenset({"binary", "multiclass"}),
-    "Precision": frozenset({"binary"}),
-    "Recall": frozenset({"binary"}),
-    "F1": frozenset({"binary"}),
+    "Accuracy": frozenset({"binary", "multiclass", "anomaly"}),
+    "BalancedAccuracy": frozenset({"binary", "multiclass", "anomaly"}),
+    "CohenKappa": frozenset({"binary", "multiclass", "anomaly"}),
+    "Precision": frozenset({"binary", "anomaly"}),
+    "Recall": frozenset({"binary", "anomaly"}),
+    "F1": frozenset({"binary", "anomaly"}),
     "LogLoss": frozenset({"binary"}),
-    "ROCAUC": frozenset({"binary"}),
+    "ROCAUC": frozenset({"binary", "anomaly"}),
     "MacroF1": frozenset({"multiclass"}),
     "MicroF1": frozenset({"multiclass"}),
     "CrossEntropy": frozenset({"multiclass"}),
@@ -74,6 +76,7 @@ _TASK_ROLES: dict[str, frozenset[str]] = {
     "binary": frozenset({"binary", "multiclass"}),
     "multiclass": frozenset({"multiclass"}),
     "regression": frozenset({"regressor"}),
+    "anomaly": frozenset({"anomaly"}),
 }
 
 Param = int | float | bool | str | None
@@ -249,7 +252,8 @@ class ModelSpec(BaseModel):
     model_id
         Stable name; snapshots and API routes are keyed by it.
     task
-        ``binary``, ``multiclass`` or ``regression``.
+        ``binary``, ``multiclass``, ``regression`` or ``anomaly`` (an unsupervised detector
+        learns every reading; labelled ones score it).
     target
         Name of the ground truth: a key of a reading's ``labels``, or else of its ``values``.
     features
@@ -274,6 +278,10 @@ class ModelSpec(BaseModel):
         Share of labelled events held out: predicted and scored into the ``holdout`` metrics,
         never learned, for an estimate no training event has seen. Chosen by a hash of the
         event id, so the same events are held out on every replay.
+    threshold
+        Anomaly detection only: a reading whose anomaly score is at least this is flagged,
+        as River's ``anomaly.ThresholdFilter`` classifies; label metrics score the flag, and
+        ``ROCAUC`` the score itself.
     delayed_labels
         Wait for labels that arrive later (:class:`DelayedLabelsSpec`); absent, a reading
         without its target is counted as unlabelled and nothing waits for it.
@@ -304,6 +312,7 @@ class ModelSpec(BaseModel):
     selection: SelectionSpec = SelectionSpec()
     drift: DriftSpec | None = None
     holdout: float = Field(default=0.0, ge=0.0, le=0.5)
+    threshold: float | None = Field(default=None, description="anomaly: flag at score >= this")
     delayed_labels: DelayedLabelsSpec | None = None
 
     @model_validator(mode="before")
@@ -330,8 +339,8 @@ class ModelSpec(BaseModel):
                     raise ValueError(f"{where}: {step.name!r} can only be the last step")
             if final.role not in _TASK_ROLES[self.task]:
                 raise ValueError(
-                    f"{where}: last step {final.name!r} ({final.role}) cannot learn a "
-                    f"{self.task} task"
+                    f"{where}: last step {final.name!r} ({final.role}) cannot learn "
+                    f"{_article(self.task)} task"
                 )
         for name in [*self.metrics, *self.success]:
             if name not in METRIC_TASKS:
@@ -339,7 +348,9 @@ class ModelSpec(BaseModel):
                     f"metrics: unknown metric {name!r}; choose from {sorted(METRIC_TASKS)}"
                 )
             if self.task not in METRIC_TASKS[name]:
-                raise ValueError(f"metrics: metric {name!r} does not apply to a {self.task} task")
+                raise ValueError(
+                    f"metrics: metric {name!r} does not apply to {_article(self.task)} task"
+                )
         unscored = sorted(set(self.success) - set(self.metrics))
         if unscored:
             raise ValueError(f"success: {unscored} must also be listed in metrics")
@@ -351,6 +362,10 @@ class ModelSpec(BaseModel):
             )
         if self.target in self.features:
             raise ValueError(f"features: the target {self.target!r} cannot also be a feature")
+        if (self.task == "anomaly") != (self.threshold is not None):
+            raise ValueError("threshold: required for an anomaly task, and only there")
+        if self.task == "anomaly" and self.delayed_labels is not None:
+            raise ValueError("delayed_labels: not supported for anomaly detection yet")
         if self.target in self.prepare.deltas:
             # Windows and lags see only earlier readings; a delta includes the current value.
             raise ValueError(f"prepare: a delta of the target {self.target!r} would leak it")
@@ -426,6 +441,10 @@ class ModelSpec(BaseModel):
         """Stable hash of the spec; a snapshot trained from another spec is refused."""
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def _article(word: str) -> str:
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
 
 
 BUNDLED_SPECS = Path(__file__).parent / "specs"

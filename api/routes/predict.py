@@ -55,7 +55,15 @@ def _predict(
     )
     x = served.preparer.prepare(reading).x  # the learner's features, from the snapshot's state
     model = served.snap.model
-    if served.spec.task == "regression":
+    if served.spec.threshold is not None:  # anomaly detection
+        score = model.score_one(x)
+        result = Prediction(
+            model_id=served.spec.model_id,
+            model_version=served.snap.version,
+            prediction=score >= served.spec.threshold,
+            score=score,
+        )
+    elif served.spec.task == "regression":
         result = Prediction(
             model_id=served.spec.model_id,
             model_version=served.snap.version,

@@ -1,16 +1,16 @@
 /* streamwise live dashboard.
  *
  * Polls the API's own JSON endpoints (GET /readyz, /models, /profile, /devices/silent) and
- * draws them; no library, no request to another origin. History for the charts is kept here,
- * in the page: the last KEEP polls per model.
+ * draws them; no library, no request to another origin. The charts' history is kept here, in
+ * the page: the last KEEP polls per model.
  *
- * Every value shown carries data-* attributes so that tests and scripts can read what is
+ * Every value shown carries data-* attributes, so that tests and scripts can read what is
  * displayed: a card is [data-model=ID]; its scalars are [data-field=NAME] with the raw value in
  * data-value; metric cells are [data-metric=NAME][data-window=rolling|cumulative|...];
  * candidate cells add data-candidate; each chart <svg data-chart=...> has data-points.
  * document.body.dataset.polls counts the successful polls.
  *
- * Query parameters: ?interval=SECONDS (default 1).
+ * Query parameters: ?interval=SECONDS between polls (default 1).
  */
 "use strict";
 
@@ -21,7 +21,7 @@
   const RATE_WINDOW_S = 10; // throughput: over the snapshots of the last 10 s
   const STALE_S = 10; // no new snapshot for this long: nothing is being learned
   const REQUEST_TIMEOUT_MS = 5000;
-  // Errors and losses: a success threshold is an upper bound. Scores are lower bounds.
+  // Errors and losses: their success threshold is an upper bound; for scores, a lower bound.
   // tests/api/test_dashboard.py checks this list against River's `bigger_is_better`.
   const LOWER_IS_BETTER = new Set(["CrossEntropy", "LogLoss", "MAE", "MSE", "RMSE", "SMAPE"]);
   const WINDOW_ORDER = ["rolling", "cumulative", "holdout"];
@@ -29,7 +29,7 @@
   const SHORT = { events_learned: "learned", started_at: "since", drifts: "drifts", ahead: "ahead" };
   const SVG = "http://www.w3.org/2000/svg"; // an XML namespace name, never fetched
 
-  const state = new Map(); // model_id -> {card, history, snaps, metric, info, extras}
+  const state = new Map(); // model_id -> {card, history, snaps, rate, metric, info, extras}
   let polls = 0;
   let paused = false;
   let running = false; // a poll is in flight
@@ -37,12 +37,14 @@
 
   // -- formatting -----------------------------------------------------------------------------
   const isNum = (v) => typeof v === "number" && !Number.isNaN(v);
+  const label = (key) => key.replaceAll("_", " ");
+  const bound = (metric) => (LOWER_IS_BETTER.has(metric) ? "≤" : "≥");
 
   function fmtInt(v) {
     return isNum(v) ? Math.round(v).toLocaleString("en-US") : "—";
   }
 
-  /** A metric or statistic: about four significant digits, thousands grouped. */
+  /** A metric: about four significant digits, thousands grouped. */
   function fmtNum(v) {
     if (!isNum(v)) return "—";
     if (!Number.isFinite(v)) return v > 0 ? "∞" : "-∞";
@@ -73,6 +75,15 @@
     return v >= 100 ? fmtInt(v) : v.toFixed(1);
   }
 
+  /** An axis label: as many decimals as the step between ticks needs. */
+  function fmtTick(v, step) {
+    const decimals = Math.min(6, Math.max(0, -Math.floor(Math.log10(step) + 1e-9)));
+    return v.toLocaleString("en-US", {
+      minimumFractionDigits: decimals,
+      maximumFractionDigits: decimals,
+    });
+  }
+
   function fmtAge(s) {
     if (!isNum(s)) return "—";
     s = Math.max(0, s);
@@ -85,6 +96,7 @@
     return `${Math.floor(h / 24)}d ${h % 24}h`;
   }
 
+  /** Local time of day; the date too when it is not today. */
   function fmtTime(ts) {
     if (!isNum(ts)) return "—";
     const d = new Date(ts * 1000);
@@ -100,10 +112,8 @@
     return String(v);
   }
 
-  const label = (key) => key.replaceAll("_", " ");
-
   // -- DOM helpers ----------------------------------------------------------------------------
-  /** An element with attributes (data-* included) and children (strings become text). */
+  /** An element with attributes (data-* included) and children; strings become text. */
   function el(tag, attrs = {}, ...children) {
     const node = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs)) {
@@ -118,13 +128,14 @@
     return node;
   }
 
-  function svgEl(tag, attrs = {}) {
+  function svgEl(tag, attrs = {}, text = null) {
     const node = document.createElementNS(SVG, tag);
     for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
+    if (text !== null) node.textContent = text;
     return node;
   }
 
-  /** Show ``text`` in a card's [data-field=name], and keep the raw value in data-value. */
+  /** Show ``text`` in a card's [data-field=name]; keep the raw value in data-value. */
   function setField(card, name, text, value) {
     const node = card.querySelector(`[data-field="${name}"]`);
     if (!node) return null;
@@ -141,7 +152,12 @@
 
   const part = (card, name) => card.querySelector(`[data-part="${name}"]`);
 
-  // -- fetching -------------------------------------------------------------------------------
+  /** A table cell holding a number: the raw value in data-value, formatted as text. */
+  function numCell(attrs, value, text) {
+    return el("td", { class: "num", ...attrs, "data-value": value ?? "" }, text);
+  }
+
+  // -- polling --------------------------------------------------------------------------------
   async function getJSON(path) {
     const ctrl = new AbortController();
     const timeout = setTimeout(() => ctrl.abort(), REQUEST_TIMEOUT_MS);
@@ -190,6 +206,8 @@
       showError(null);
     } catch (err) {
       showError(err);
+      const now = Date.now() / 1000;
+      state.forEach((entry) => renderAges(entry, now)); // ages keep growing while cut off
     } finally {
       running = false;
       if (!paused) {
@@ -226,9 +244,10 @@
   function cardFor(info) {
     let entry = state.get(info.model_id);
     if (entry) return entry;
-    const card = document.getElementById("card-template").content.firstElementChild.cloneNode(true);
+    const template = document.getElementById("card-template");
+    const card = template.content.firstElementChild.cloneNode(true);
     card.dataset.model = info.model_id;
-    entry = { card, history: [], snaps: [], metric: null, info: null, extras: null };
+    entry = { card, history: [], snaps: [], rate: null, metric: null, info: null, extras: null };
     part(card, "metrics-body").addEventListener("click", (event) => {
       const row = event.target.closest("tr[data-metric]");
       if (!row) return;
@@ -250,7 +269,9 @@
       entry.extras = extras[i];
       record(entry, info, now);
       renderCard(entry, now);
-      if (container.children[i] !== entry.card) container.insertBefore(entry.card, container.children[i] || null);
+      if (container.children[i] !== entry.card) {
+        container.insertBefore(entry.card, container.children[i] || null);
+      }
     });
     for (const [id, entry] of state) {
       if (!seen.has(id)) {
@@ -267,8 +288,13 @@
     const last = snaps[snaps.length - 1];
     if (!last || last.version !== info.version) {
       if (last && info.events_learned < last.learned) snaps.length = 0; // the model was reset
-      snaps.push({ version: info.version, created: info.snapshot_created_at, learned: info.events_learned });
-      while (snaps.length > 2 && snaps[1].created < info.snapshot_created_at - RATE_WINDOW_S) snaps.shift();
+      snaps.push({
+        version: info.version,
+        created: info.snapshot_created_at,
+        learned: info.events_learned,
+      });
+      const oldest = info.snapshot_created_at - RATE_WINDOW_S;
+      while (snaps.length > 2 && snaps[1].created < oldest) snaps.shift();
     }
     entry.rate = throughput(snaps, now);
     const candidates = {};
@@ -279,11 +305,13 @@
     if (entry.history.length > KEEP) entry.history.splice(0, entry.history.length - KEEP);
   }
 
+  /** Events learned per second between the snapshots of the last RATE_WINDOW_S seconds. */
   function throughput(snaps, now) {
     const latest = snaps[snaps.length - 1];
     if (now - latest.created > STALE_S) return 0; // nothing checkpointed lately: nothing learned
-    const base = snaps.find((s) => s.created >= latest.created - RATE_WINDOW_S && s !== latest)
-      || snaps[snaps.length - 2];
+    const base =
+      snaps.find((s) => s !== latest && s.created >= latest.created - RATE_WINDOW_S) ||
+      snaps[snaps.length - 2];
     if (!base || latest.created <= base.created) return null;
     return (latest.learned - base.learned) / (latest.created - base.created);
   }
@@ -294,15 +322,23 @@
     return age <= 30 ? "warn" : "bad";
   }
 
+  /** The metric windows of a model, known ones first: rolling, cumulative, holdout. */
   function windowsOf(metrics) {
     const names = Object.keys(metrics || {});
-    return [...WINDOW_ORDER.filter((w) => names.includes(w)), ...names.filter((w) => !WINDOW_ORDER.includes(w))];
+    return [
+      ...WINDOW_ORDER.filter((w) => names.includes(w)),
+      ...names.filter((w) => !WINDOW_ORDER.includes(w)),
+    ];
   }
+
+  const windowClass = (w) => `w-${WINDOW_ORDER.includes(w) ? w : "other"}`;
 
   function metricNames(info) {
     const names = [];
     for (const w of windowsOf(info.metrics)) {
-      for (const name of Object.keys(info.metrics[w] || {})) if (!names.includes(name)) names.push(name);
+      for (const name of Object.keys(info.metrics[w] || {})) {
+        if (!names.includes(name)) names.push(name);
+      }
     }
     return names;
   }
@@ -315,25 +351,18 @@
     setField(card, "version", fmtInt(info.version), info.version);
     part(card, "champion").hidden = !info.champion;
     setField(card, "champion", info.champion || "", info.champion ?? null);
-    const lineage = info.lineage || {};
-    const lineageText = Object.keys(lineage).length
-      ? Object.entries(lineage).map(([k, v]) => `${label(k)} ${fmtAny(v)}`).join(" · ")
-      : "";
-    setField(card, "lineage", `digest ${info.spec_digest || "—"}${lineageText ? " · " + lineageText : ""}`);
+    const about = [`digest ${info.spec_digest || "—"}`];
+    for (const [k, v] of Object.entries(info.lineage || {})) about.push(`${label(k)} ${fmtAny(v)}`);
+    setField(card, "lineage", about.join(" · "));
 
     setField(card, "events_learned", fmtInt(info.events_learned), info.events_learned);
     setField(card, "events_seen", fmtInt(info.events_seen), info.events_seen);
-    setField(card, "events_held_out", fmtInt(info.events_held_out ?? null), info.events_held_out ?? null);
-    part(card, "held-out").hidden = !info.events_held_out;
+    const heldOut = info.events_held_out ?? null;
+    setField(card, "events_held_out", fmtInt(heldOut), heldOut);
+    part(card, "held-out").hidden = !heldOut;
     setField(card, "events_rejected", fmtInt(info.events_rejected), info.events_rejected);
     setField(card, "throughput", fmtRate(entry.rate), entry.rate);
-
-    const snapAge = now - info.snapshot_created_at;
-    setTone(setField(card, "snapshot_age", fmtAge(snapAge), snapAge), freshnessTone(snapAge));
-    setField(card, "snapshot_time", `at ${fmtTime(info.snapshot_created_at)}`, info.snapshot_created_at);
-    const eventAge = isNum(info.last_event_ts) ? now - info.last_event_ts : null;
-    setTone(setField(card, "event_age", fmtAge(eventAge), eventAge), freshnessTone(eventAge));
-    setField(card, "event_time", isNum(info.last_event_ts) ? `at ${fmtTime(info.last_event_ts)}` : "no event yet", info.last_event_ts);
+    renderAges(entry, now);
 
     renderSilent(card, extras.silent);
     renderProfile(card, extras.profile);
@@ -341,6 +370,20 @@
     renderCandidates(entry);
     renderLifecycle(card, info.lifecycle);
     drawCharts(entry);
+  }
+
+  /** Freshness: how old the served snapshot and its newest event are, now. */
+  function renderAges(entry, now) {
+    const { card, info } = entry;
+    if (!info) return;
+    const created = info.snapshot_created_at;
+    const snapAge = isNum(created) ? now - created : null;
+    setTone(setField(card, "snapshot_age", fmtAge(snapAge), snapAge), freshnessTone(snapAge));
+    setField(card, "snapshot_time", `at ${fmtTime(created)}`, created);
+    const last = info.last_event_ts;
+    const eventAge = isNum(last) ? now - last : null;
+    setTone(setField(card, "event_age", fmtAge(eventAge), eventAge), freshnessTone(eventAge));
+    setField(card, "event_time", isNum(last) ? `at ${fmtTime(last)}` : "no event yet", last);
   }
 
   function renderSilent(card, silent) {
@@ -352,28 +395,38 @@
     const ids = Object.keys(silent.devices || {}).sort();
     const node = setField(card, "silent_devices", fmtInt(ids.length), ids.length);
     node.title = ids.slice(0, 30).join(", ") + (ids.length > 30 ? ", …" : "");
-    setTone(node, silent.silence_seconds == null ? null : ids.length ? "warn" : "ok");
-    setField(card, "silence_seconds", silent.silence_seconds == null ? "not monitored" : `quiet > ${fmtPlain(silent.silence_seconds)} s`, silent.silence_seconds);
+    const monitored = silent.silence_seconds !== null && silent.silence_seconds !== undefined;
+    setTone(node, !monitored ? null : ids.length ? "warn" : "ok");
+    const text = monitored ? `quiet > ${fmtPlain(silent.silence_seconds)} s` : "not monitored";
+    setField(card, "silence_seconds", text, monitored ? silent.silence_seconds : null);
   }
 
   function renderProfile(card, profile) {
     const rejected = (profile && profile.rejected) || {};
-    const total = Object.values(rejected).reduce((a, b) => a + b, 0);
-    setTone(setField(card, "dead_letters", profile ? fmtInt(total) : "—", profile ? total : null), total ? "warn" : null);
-    setField(card, "readings", profile ? fmtInt(profile.readings) : "—", profile ? profile.readings : null);
-    const counts = (profile && profile.counts) || {};
-    setField(card, "counts", Object.entries(counts).map(([k, v]) => `${k} ${fmtInt(v)}`).join(" · "));
-    const chips = Object.entries(rejected).sort((a, b) => b[1] - a[1]).map(([reason, n]) =>
-      el("span", { class: "chip warn", "data-reason": reason, "data-value": n }, `${reason} `, el("b", { text: fmtInt(n) })));
-    part(card, "rejected").replaceChildren(...(chips.length ? chips : [el("span", { class: "chip ok", text: "none" })]));
+    const total = profile ? Object.values(rejected).reduce((a, b) => a + b, 0) : null;
+    setTone(setField(card, "dead_letters", fmtInt(total), total), total ? "warn" : null);
+    const readings = profile ? profile.readings : null;
+    setField(card, "readings", fmtInt(readings), readings);
+    const counts = Object.entries((profile && profile.counts) || {});
+    setField(card, "counts", counts.map(([k, v]) => `${k} ${fmtInt(v)}`).join(" · "));
 
-    const rows = Object.entries((profile && profile.sensors) || {}).sort(([a], [b]) => a.localeCompare(b)).map(([name, s]) => {
+    const chips = Object.entries(rejected)
+      .sort((a, b) => b[1] - a[1])
+      .map(([reason, n]) =>
+        el("span", { class: "chip warn", "data-reason": reason, "data-value": n },
+          `${reason} `, el("b", { text: fmtInt(n) })));
+    if (!chips.length) chips.push(el("span", { class: "chip ok", text: "none" }));
+    part(card, "rejected").replaceChildren(...chips);
+
+    const sensors = Object.entries((profile && profile.sensors) || {});
+    const rows = sensors.sort(([a], [b]) => a.localeCompare(b)).map(([name, s]) => {
       const q = s.quantiles || {};
-      const cell = (key, v, text) => el("td", { "data-col": key, "data-value": v ?? "" }, text);
+      const cell = (col, v, text) => numCell({ "data-col": col }, v, text);
+      const missing = isNum(s.missing_ratio) ? `${(100 * s.missing_ratio).toFixed(1)} %` : "—";
       return el("tr", { "data-sensor": name },
         el("th", { scope: "row", text: name }),
         cell("count", s.count, fmtInt(s.count)),
-        cell("missing_ratio", s.missing_ratio, isNum(s.missing_ratio) ? `${(100 * s.missing_ratio).toFixed(1)} %` : "—"),
+        cell("missing_ratio", s.missing_ratio, missing),
         cell("non_numeric", s.non_numeric, fmtInt(s.non_numeric)),
         cell("mean", s.mean, fmtStat(s.mean)),
         cell("std", s.std, fmtStat(s.std)),
@@ -383,8 +436,11 @@
         cell("p95", q.p95, fmtStat(q.p95)),
         cell("max", s.max, fmtStat(s.max)));
     });
-    part(card, "profile-body").replaceChildren(
-      ...(rows.length ? rows : [el("tr", {}, el("td", { colspan: 11, class: "muted", text: profile ? "no readings profiled yet" : "profile unavailable" }))]));
+    if (!rows.length) {
+      const text = profile ? "no readings profiled yet" : "profile unavailable";
+      rows.push(el("tr", {}, el("td", { colspan: 11, class: "muted", text })));
+    }
+    part(card, "profile-body").replaceChildren(...rows);
   }
 
   /** Whether ``value`` meets ``threshold`` for ``metric``; null when there is nothing to judge. */
@@ -393,87 +449,114 @@
     return LOWER_IS_BETTER.has(metric) ? value <= threshold : value >= threshold;
   }
 
+  /** The metric in the big chart: the one clicked, else the selection or a success metric. */
   function chartMetric(entry) {
-    const names = metricNames(entry.info);
-    const wanted = [entry.metric, entry.info.selection && entry.info.selection.metric, ...Object.keys(entry.info.success || {})];
+    const { info } = entry;
+    const names = metricNames(info);
+    const selection = info.selection && info.selection.metric;
+    const wanted = [entry.metric, selection, ...Object.keys(info.success || {})];
     return wanted.find((m) => m && names.includes(m)) || names[0] || null;
   }
 
   function renderMetrics(entry) {
     const { card, info } = entry;
     const windows = windowsOf(info.metrics);
-    const current = windows[0];
+    const current = windows[0]; // success is judged on it: rolling, when there is one
     const selected = chartMetric(entry);
-    part(card, "metrics-head").replaceChildren(el("tr", {},
-      el("th", { text: "metric" }),
-      ...windows.map((w) => el("th", { class: "num", text: w })),
-      el("th", { text: "success" }),
-      el("th", { class: "trend", text: `trend (${current || "—"})` })));
+    part(card, "metrics-head").replaceChildren(
+      el("tr", {},
+        el("th", { text: "metric" }),
+        ...windows.map((w) => el("th", { class: "num", text: w })),
+        el("th", { text: `success (${current || "—"})` }),
+        el("th", { class: "trend", text: `trend (${current || "—"})` })));
     const rows = metricNames(info).map((name) => {
       const threshold = (info.success || {})[name];
-      const value = current ? info.metrics[current][name] : null;
-      const met = meets(name, value, threshold);
-      const spark = svgEl("svg", { class: "spark", "data-chart": "spark", "data-metric": name });
+      const met = meets(name, current ? info.metrics[current][name] : null, threshold);
+      let success = el("span", { class: "muted", text: "—" });
+      if (isNum(threshold)) {
+        success = el("span", { class: `chip ${met === null ? "" : met ? "ok" : "bad"}` },
+          `${bound(name)} ${fmtPlain(threshold)} `,
+          el("b", { text: met === null ? "n/a" : met ? "met" : "not met" }));
+      }
       return el("tr", {
         "data-metric": name,
-        "data-success": met === null ? (isNum(threshold) ? "unknown" : "none") : met ? "met" : "unmet",
+        "data-success": isNum(threshold) ? (met === null ? "unknown" : met ? "met" : "unmet") : "none",
         class: name === selected ? "selected" : "",
-        title: "show this metric in the chart",
+        title: "click: show this metric in the chart",
       },
         el("th", { scope: "row", text: name }),
         ...windows.map((w) => {
           const v = (info.metrics[w] || {})[name];
-          return el("td", { class: "num", "data-metric": name, "data-window": w, "data-value": v ?? "" }, fmtNum(v));
+          return numCell({ "data-metric": name, "data-window": w }, v, fmtNum(v));
         }),
-        el("td", {}, isNum(threshold)
-          ? el("span", { class: `chip ${met === null ? "" : met ? "ok" : "bad"}` },
-            `${LOWER_IS_BETTER.has(name) ? "≤" : "≥"} ${fmtPlain(threshold)} `,
-            el("b", { text: met === null ? "n/a" : met ? "met" : "not met" }))
-          : el("span", { class: "muted", text: "—" })),
-        el("td", { class: "trend" }, spark));
+        el("td", {}, success),
+        el("td", { class: "trend" },
+          svgEl("svg", { class: "spark", "data-chart": "spark", "data-metric": name })));
     });
     part(card, "metrics-body").replaceChildren(...rows);
   }
 
   function renderCandidates(entry) {
     const { card, info } = entry;
-    const candidates = info.candidates && typeof info.candidates === "object" ? info.candidates : null;
-    const names = candidates ? Object.keys(candidates) : [];
-    const box = part(card, "candidates");
-    box.hidden = names.length === 0;
-    if (!names.length) return;
+    const candidates = info.candidates && typeof info.candidates === "object" ? info.candidates : {};
+    const names = Object.keys(candidates);
+    // A single candidate is the model itself: its metrics are in the table above already.
+    part(card, "candidates").hidden = names.length < 2;
+    if (names.length < 2) return;
     const sel = info.selection;
-    setField(card, "selection", sel ? `· rolling ${sel.metric}; a challenger ahead by ${fmtPlain(sel.margin)} for ${fmtInt(sel.min_events)} events ${sel.auto ? "is promoted" : "may be promoted by hand"}` : "");
+    setField(card, "selection", sel
+      ? `· on rolling ${sel.metric}: a challenger ahead by ${fmtPlain(sel.margin)} for ` +
+        `${fmtInt(sel.min_events)} events ${sel.auto ? "is promoted" : "may be promoted by hand"}`
+      : "");
+
     const known = Object.keys(SHORT);
-    const scalarKeys = [];
+    const rank = (k) => (known.includes(k) ? known.indexOf(k) : known.length);
+    const scalars = [];
     for (const c of Object.values(candidates)) {
       for (const [k, v] of Object.entries(c || {})) {
-        if (k === "champion" || k === "metrics" || scalarKeys.includes(k)) continue;
-        if (v === null || typeof v !== "object") scalarKeys.push(k);
+        if (k === "champion" || k === "metrics" || scalars.includes(k)) continue;
+        if (v === null || typeof v !== "object") scalars.push(k);
       }
     }
-    scalarKeys.sort((a, b) => (known.indexOf(a) + 1 || 99) - (known.indexOf(b) + 1 || 99) || a.localeCompare(b));
+    scalars.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
     const metrics = metricNames(info);
     const rolling = (name) => ((candidates[name] || {}).metrics || {}).rolling || {};
     const best = {};
     for (const m of metrics) {
       const values = names.map((n) => rolling(n)[m]).filter(isNum);
-      if (values.length > 1) best[m] = LOWER_IS_BETTER.has(m) ? Math.min(...values) : Math.max(...values);
+      if (values.length > 1) {
+        best[m] = LOWER_IS_BETTER.has(m) ? Math.min(...values) : Math.max(...values);
+      }
     }
-    part(card, "candidates-head").replaceChildren(el("tr", {},
-      el("th", { text: "candidate" }),
-      ...scalarKeys.map((k) => el("th", { class: "num", title: k, text: SHORT[k] || label(k) })),
-      ...metrics.map((m) => el("th", { class: "num metric", title: `rolling ${m}`, text: m }))));
-    const isChampion = (name) => (candidates[name] && candidates[name].champion === true) || name === info.champion;
-    part(card, "candidates-body").replaceChildren(...names.map((name) => el("tr", {
-      "data-candidate": name, "data-champion": isChampion(name) ? "true" : "false", class: isChampion(name) ? "is-champion" : "",
-    },
-      el("th", { scope: "row" }, isChampion(name) ? el("span", { class: "star", title: "champion: answers /predict", text: "★ " }) : "", name),
-      ...scalarKeys.map((k) => el("td", { class: "num", "data-candidate": name, "data-col": k, "data-value": (candidates[name] || {})[k] ?? "" }, fmtAny((candidates[name] || {})[k]))),
-      ...metrics.map((m) => {
-        const v = rolling(name)[m];
-        return el("td", { class: `num${isNum(v) && v === best[m] ? " best" : ""}`, "data-candidate": name, "data-metric": m, "data-window": "rolling", "data-value": v ?? "" }, fmtNum(v));
-      }))));
+    part(card, "candidates-head").replaceChildren(
+      el("tr", {},
+        el("th", { text: "candidate" }),
+        ...scalars.map((k) => el("th", { class: "num", title: k, text: SHORT[k] || label(k) })),
+        ...metrics.map((m) => el("th", { class: "num metric", title: `rolling ${m}`, text: m }))));
+
+    const isChampion = (name) =>
+      (candidates[name] && candidates[name].champion === true) || name === info.champion;
+    const rows = names.map((name) => {
+      const c = candidates[name] || {};
+      const star = isChampion(name)
+        ? el("span", { class: "star", title: "champion: answers /predict", text: "★ " })
+        : null;
+      return el("tr", {
+        "data-candidate": name,
+        "data-champion": String(isChampion(name)),
+        class: isChampion(name) ? "is-champion" : "",
+      },
+        el("th", { scope: "row" }, star, name),
+        ...scalars.map((k) => numCell({ "data-candidate": name, "data-col": k }, c[k], fmtAny(c[k]))),
+        ...metrics.map((m) => {
+          const v = rolling(name)[m];
+          const cell = numCell(
+            { "data-candidate": name, "data-metric": m, "data-window": "rolling" }, v, fmtNum(v));
+          if (isNum(v) && v === best[m]) cell.classList.add("best");
+          return cell;
+        }));
+    });
+    part(card, "candidates-body").replaceChildren(...rows);
   }
 
   function renderLifecycle(card, lifecycle) {
@@ -486,8 +569,9 @@
         el("span", { class: `kind kind-${kind}`, text: kind ?? "event" }),
         el("span", { class: "at", text: isNum(at) ? `event ${fmtInt(at)}` : "" }),
         el("span", { class: "when muted", text: isNum(when) ? fmtTime(when) : "" }),
-        el("span", { class: "detail" }, ...Object.entries(detail).map(([k, v]) =>
-          el("span", { class: "kv" }, `${label(k)} `, el("b", { text: fmtAny(v) })))));
+        el("span", { class: "detail" },
+          ...Object.entries(detail).map(([k, v]) =>
+            el("span", { class: "kv" }, `${label(k)} `, el("b", { text: fmtAny(v) })))));
     });
     part(card, "lifecycle-list").replaceChildren(...items);
   }
@@ -502,14 +586,9 @@
 
   /**
    * A line chart in an <svg>: series [{name, cls, points: [[t, v], ...]}] on a time axis, an
-   * optional dashed threshold line, y ticks and the time span. ``spark``: lines only.
+   * optional dashed threshold line, y ticks and the time span. ``spark``: the lines only.
+   * A non-finite value breaks its line. data-points: the longest series' number of points.
    */
-  /** An axis label: as many decimals as the step between ticks needs. */
-  function fmtTick(v, step) {
-    const decimals = Math.min(6, Math.max(0, -Math.floor(Math.log10(step) + 1e-9)));
-    return v.toLocaleString("en-US", { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
-  }
-
   function drawChart(svg, series, { threshold = null, spark = false, zero = false } = {}) {
     const w = Math.max(40, svg.clientWidth || 300);
     const h = Math.max(16, svg.clientHeight || 120);
@@ -517,21 +596,20 @@
     svg.dataset.points = String(Math.max(0, ...series.map((s) => s.points.length)));
     const pad = spark ? { l: 1, r: 3, t: 3, b: 3 } : { l: 46, r: 12, t: 8, b: 18 };
     const all = series.flatMap((s) => s.points).filter((p) => Number.isFinite(p[1]));
+    const hasThreshold = isNum(threshold) && Number.isFinite(threshold);
     const nodes = [];
     if (!all.length) {
       if (!spark) {
-        const waiting = svgEl("text", { x: w / 2, y: h / 2, class: "tick", "text-anchor": "middle" });
-        waiting.textContent = "waiting for data…";
-        nodes.push(waiting);
+        const at = { x: w / 2, y: h / 2, class: "tick", "text-anchor": "middle" };
+        nodes.push(svgEl("text", at, "waiting for data…"));
       }
       svg.replaceChildren(...nodes);
       return;
     }
-    let t0 = Math.min(...all.map((p) => p[0]));
     const t1 = Math.max(...all.map((p) => p[0]));
-    if (t1 - t0 < 1) t0 = t1 - 1;
+    const t0 = Math.min(t1 - 1, ...all.map((p) => p[0]));
     const values = all.map((p) => p[1]);
-    if (isNum(threshold) && Number.isFinite(threshold)) values.push(threshold);
+    if (hasThreshold) values.push(threshold);
     if (zero) values.push(0);
     let lo = Math.min(...values);
     let hi = Math.max(...values);
@@ -545,24 +623,19 @@
     hi += margin;
     const x = (t) => pad.l + ((t - t0) / (t1 - t0)) * (w - pad.l - pad.r);
     const y = (v) => pad.t + (1 - (v - lo) / (hi - lo)) * (h - pad.t - pad.b);
+    const hline = (v, cls) => svgEl("line", { x1: pad.l, x2: w - pad.r, y1: y(v), y2: y(v), class: cls });
 
     if (!spark) {
       const step = niceStep(hi - lo);
       for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9; v += step) {
-        nodes.push(svgEl("line", { x1: pad.l, x2: w - pad.r, y1: y(v), y2: y(v), class: "grid-line" }));
-        const tick = svgEl("text", { x: pad.l - 6, y: y(v) + 3.5, class: "tick", "text-anchor": "end" });
-        tick.textContent = fmtTick(Math.abs(v) < step / 1e6 ? 0 : v, step);
-        nodes.push(tick);
+        const at = { x: pad.l - 6, y: y(v) + 3.5, class: "tick", "text-anchor": "end" };
+        nodes.push(hline(v, "grid-line"), svgEl("text", at, fmtTick(Math.abs(v) < step / 1e6 ? 0 : v, step)));
       }
-      const left = svgEl("text", { x: pad.l, y: h - 4, class: "tick" });
-      left.textContent = `${fmtAge(t1 - t0)} ago`;
-      const right = svgEl("text", { x: w - pad.r, y: h - 4, class: "tick", "text-anchor": "end" });
-      right.textContent = "now";
-      nodes.push(left, right);
+      nodes.push(
+        svgEl("text", { x: pad.l, y: h - 4, class: "tick" }, `${fmtAge(t1 - t0)} ago`),
+        svgEl("text", { x: w - pad.r, y: h - 4, class: "tick", "text-anchor": "end" }, "now"));
     }
-    if (isNum(threshold) && Number.isFinite(threshold)) {
-      nodes.push(svgEl("line", { x1: pad.l, x2: w - pad.r, y1: y(threshold), y2: y(threshold), class: "threshold" }));
-    }
+    if (hasThreshold) nodes.push(hline(threshold, "threshold"));
     for (const s of series) {
       let d = "";
       let pen = "M";
@@ -576,17 +649,17 @@
       }
       if (!d) continue;
       const path = svgEl("path", { d, class: `line ${s.cls}` });
-      const title = svgEl("title");
-      title.textContent = s.name;
-      path.append(title);
+      path.append(svgEl("title", {}, s.name));
       nodes.push(path);
-      const lastPoint = [...s.points].reverse().find((p) => Number.isFinite(p[1]));
-      if (lastPoint && !spark) nodes.push(svgEl("circle", { cx: x(lastPoint[0]), cy: y(lastPoint[1]), r: 2.5, class: `dot ${s.cls}` }));
+      const last = [...s.points].reverse().find((p) => Number.isFinite(p[1]));
+      if (last && !spark) {
+        nodes.push(svgEl("circle", { cx: x(last[0]), cy: y(last[1]), r: 2.5, class: `dot ${s.cls}` }));
+      }
     }
     svg.replaceChildren(...nodes);
   }
 
-  /** [[t, value], ...] of a history; a missing value (NaN) breaks the line. */
+  /** [[t, value], ...] of a history; a missing value becomes NaN, which breaks the line. */
   function seriesOf(history, pick) {
     return history.map((p) => {
       const v = pick(p);
@@ -598,32 +671,41 @@
     const { card, info, history } = entry;
     const metric = chartMetric(entry);
     const windows = windowsOf(info.metrics);
+    const valueOf = (p, w, name) => ((p.metrics || {})[w] || {})[name];
     const series = windows.map((w) => ({
-      name: `${w} ${metric}`, cls: `w-${WINDOW_ORDER.includes(w) ? w : "other"}`,
-      points: seriesOf(history, (p) => ((p.metrics || {})[w] || {})[metric]),
+      name: `${w} ${metric}`,
+      cls: windowClass(w),
+      points: seriesOf(history, (p) => valueOf(p, w, metric)),
     }));
-    const challengers = Object.keys(info.candidates || {}).filter((n) => n !== info.champion);
-    if (Object.keys(info.candidates || {}).length > 1) {
-      challengers.forEach((name, i) => series.push({
-        name: `${name} (rolling)`, cls: `cand cand-${i % 4}`,
+    const names = Object.keys(info.candidates || {});
+    if (names.length > 1) {
+      // The champion's line is the model's own; each challenger gets a dashed one.
+      names.filter((n) => n !== info.champion).forEach((name, i) => series.push({
+        name: `${name} (rolling)`,
+        cls: `cand cand-${i % 4}`,
         points: seriesOf(history, (p) => (p.candidates[name] || {})[metric]),
       }));
     }
     const threshold = (info.success || {})[metric];
     setField(card, "chart_metric", metric || "—", metric);
     drawChart(card.querySelector('svg[data-chart="metric"]'), series, { threshold });
-    const legend = series.map((s) => el("span", { class: "key" }, el("i", { class: `swatch ${s.cls}` }), s.name));
-    if (isNum(threshold)) legend.push(el("span", { class: "key" }, el("i", { class: "swatch threshold" }), `success ${LOWER_IS_BETTER.has(metric) ? "≤" : "≥"} ${fmtPlain(threshold)}`));
+    const key = (cls, text) => el("span", { class: "key" }, el("i", { class: `swatch ${cls}` }), text);
+    const legend = series.map((s) => key(s.cls, s.name));
+    if (isNum(threshold)) legend.push(key("threshold", `success ${bound(metric)} ${fmtPlain(threshold)}`));
     part(card, "legend").replaceChildren(...legend);
 
-    drawChart(card.querySelector('svg[data-chart="throughput"]'),
-      [{ name: "events learned / s", cls: "rate", points: seriesOf(history, (p) => p.rate) }],
-      { zero: true });
+    const rate = [{ name: "events learned / s", cls: "rate", points: seriesOf(history, (p) => p.rate) }];
+    drawChart(card.querySelector('svg[data-chart="throughput"]'), rate, { zero: true });
+
     const current = windows[0];
     for (const svg of card.querySelectorAll('svg[data-chart="spark"]')) {
       const name = svg.dataset.metric;
-      drawChart(svg, [{ name: `${current} ${name}`, cls: `w-${current}`, points: seriesOf(history, (p) => ((p.metrics || {})[current] || {})[name]) }],
-        { spark: true, threshold: (info.success || {})[name] });
+      const line = {
+        name: `${current} ${name}`,
+        cls: windowClass(current),
+        points: seriesOf(history, (p) => valueOf(p, current, name)),
+      };
+      drawChart(svg, [line], { spark: true, threshold: (info.success || {})[name] });
     }
   }
 

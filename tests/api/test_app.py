@@ -304,3 +304,23 @@ def test_requests_are_converted_and_range_checked_like_the_stream(
         too_hot = test_client.post("/predict", json={"values": {"temp_c": 900.0}})
     assert fahrenheit["prediction"] == pytest.approx(celsius["prediction"])
     assert too_hot.status_code == 422 and "outside" in too_hot.json()["detail"]
+
+
+def test_anomaly_detector_answers_with_its_flag_and_score() -> None:
+    spec = ModelSpec.example(
+        model_id="spikes",
+        task="anomaly",
+        target="y",
+        pipeline=[{"name": "MinMaxScaler"}, {"name": "HalfSpaceTrees", "params": {"seed": 1}}],
+        metrics=["ROCAUC", "Recall"],
+        threshold=0.5,
+    )
+    store = MemorySnapshotStore()
+    slot = train_and_save(store, spec, "river:Phishing", 300, version=1)
+    app = create_app([spec], store, KEY, FakeClock(1.7e9), registry=CollectorRegistry())
+    values = phishing_values()
+    with TestClient(app) as client:
+        body = client.post("/predict", json={"values": values}).json()
+    score = slot.model.score_one(values)
+    assert body["score"] == score and body["prediction"] is (score >= 0.5)
+    assert body["probabilities"] is None

@@ -36,6 +36,15 @@ def _spec_for(name: str) -> tuple[ModelSpec, str]:
             pipeline=[{"name": "StandardScaler"}, {"name": name}],
             metrics=["MAE"],
         ), "river:TrumpApproval"
+    if role == "anomaly":
+        return ModelSpec.example(
+            model_id="m",
+            task="anomaly",
+            target="y",
+            pipeline=[{"name": "MinMaxScaler"}, {"name": name}],
+            metrics=["ROCAUC", "F1"],
+            threshold=0.7,
+        ), "river:Phishing"
     if role == "optimizer":
         return ModelSpec.example(
             model_id="m",
@@ -63,7 +72,10 @@ def test_estimator_learns_and_survives_a_snapshot(name: str) -> None:
     from streamwise.features import to_x
 
     x = to_x(probe, spec)
-    assert again.model.predict_one(x) == slot.model.predict_one(x)
+    if spec.task == "anomaly":
+        assert again.model.score_one(x) == slot.model.score_one(x)
+    else:
+        assert again.model.predict_one(x) == slot.model.predict_one(x)
     assert again.board.values() == slot.board.values()
     assert slot.events_learned == 50
 

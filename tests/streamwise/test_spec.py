@@ -43,6 +43,24 @@ def test_bundled_specs_are_valid(path: Path) -> None:
         ({"drift": {"detector": "Oracle"}}, "detector"),
         ({"drift": {"reaction": "panic"}}, "reaction"),
         ({"holdout": 0.9}, "holdout"),
+        ({"threshold": 0.5}, "threshold: required for an anomaly task, and only there"),
+        (
+            {"task": "anomaly", "pipeline": [{"name": "HalfSpaceTrees"}]},
+            "threshold: required for an anomaly task",
+        ),
+        (
+            {"task": "anomaly", "threshold": 0.5, "pipeline": [{"name": "LogisticRegression"}]},
+            "cannot learn an anomaly task",
+        ),
+        (
+            {
+                "task": "anomaly",
+                "threshold": 0.5,
+                "pipeline": [{"name": "HalfSpaceTrees"}],
+                "metrics": ["LogLoss"],
+            },
+            "'LogLoss' does not apply to an anomaly task",
+        ),
     ],
 )
 def test_invalid_specs_say_what_is_wrong(overrides: dict[str, object], message: str) -> None:

@@ -66,6 +66,19 @@ class Prediction(BaseModel):
     )
 
 
+class Forecast(BaseModel):
+    """The champion forecaster's next ``horizon`` values."""
+
+    model_id: str
+    model_version: int
+    champion: str
+    horizon: int
+    forecast: list[float] = Field(
+        description="the values after the last one learned; the model learns a value once "
+        "`horizon` newer ones have arrived (River's forecasting protocol)"
+    )
+
+
 class FeedbackInput(BaseModel):
     """The true value for a prediction served earlier."""
 

@@ -50,7 +50,10 @@ def load_dataset(ref: str) -> Any:
 def readings(ref: str, limit: int | None = None) -> Iterator[Reading]:
     """The dataset as readings of one device (one key, so one partition, so River's order).
 
-    Each reading's ``values`` are the sample's features and ``labels["y"]`` its target.
+    Each reading's ``values`` are the sample's features and ``labels["y"]`` its target. A
+    datetime feature (a time series' timestamp, as in ``river:AirlinePassengers``) becomes the
+    reading's event time instead of a value; otherwise readings are one second apart. A sample
+    with no other feature (a plain series) carries its target as its only value.
 
     Examples
     --------
@@ -63,16 +66,24 @@ def readings(ref: str, limit: int | None = None) -> Iterator[Reading]:
     for i, (x, y) in enumerate(dataset):
         if limit is not None and i >= limit:
             return
+        ts = _START + dt.timedelta(seconds=i)
+        values = {}
         for name, value in x.items():
-            if not isinstance(value, int | float | str):
+            if isinstance(value, dt.datetime):
+                ts = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+            elif isinstance(value, int | float | str):
+                values[name] = value
+            else:
                 raise ConfigError(
                     f"dataset {ref!r}: feature {name!r} is a {type(value).__name__}; only numbers, "
-                    "booleans and strings can travel as reading values"
+                    "booleans, strings and one datetime (the event time) can travel in a reading"
                 )
+        # A series with no feature but its time carries the target as its only value.
+        labels = {TARGET: y} if values else {}
         yield Reading(
             event_id=f"{device}-{i:08d}",
             device_id=device,
-            ts=_START + dt.timedelta(seconds=i),
-            values=x,
-            labels={TARGET: y},
+            ts=ts,
+            values=values or {TARGET: y},
+            labels=labels,
         )

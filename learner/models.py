@@ -19,6 +19,7 @@ from river import (
     neighbors,
     optim,
     preprocessing,
+    time_series,
     tree,
 )
 
@@ -50,6 +51,8 @@ ESTIMATORS: dict[str, type] = {
     "KNNRegressor": neighbors.KNNRegressor,
     "HalfSpaceTrees": anomaly.HalfSpaceTrees,
     "OneClassSVM": anomaly.OneClassSVM,
+    "SNARIMAX": time_series.SNARIMAX,
+    "HoltWinters": time_series.HoltWinters,
     "SGD": optim.SGD,
     "Adam": optim.Adam,
     "AdaGrad": optim.AdaGrad,

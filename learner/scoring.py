@@ -8,10 +8,11 @@ each number equals what River reports for that metric alone.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable
 from typing import Any
 
-from river import base, compose, metrics, utils
+from river import base, compose, metrics, time_series, utils
 
 from learner.models import METRICS, build_metrics
 from streamwise.spec import ModelSpec
@@ -67,12 +68,48 @@ class Scoreboard:
                 cumulative.update(y_true, proba)
                 rolling.update(y_true, proba)
 
+    def selection_value(self, name: str) -> float:
+        """What champion and challengers are compared on: the rolling value."""
+        return float(self.rolling[name].get())
+
     def values(self) -> dict[str, dict[str, float | None]]:
         """Current values: ``{"cumulative": {name: value}, "rolling": {name: value}}``."""
         return {
             "cumulative": {name: finite(m.get()) for name, m in self.cumulative.items()},
             "rolling": {name: finite(m.get()) for name, m in self.rolling.items()},
         }
+
+
+class ForecastBoard:
+    """Forecast metrics per step ahead, as River's ``evaluate.iter_evaluate`` keeps them.
+
+    ``values()`` gives each metric per step (``MAE@1`` … ``MAE@h``) and their mean (``MAE``),
+    which is what River's ``HorizonAggMetric(metric, statistics.mean)`` reports.
+    """
+
+    def __init__(self, spec: ModelSpec, cumulative: dict[str, Any] | None = None) -> None:
+        self.cumulative = (
+            cumulative
+            if cumulative is not None
+            else {name: time_series.HorizonMetric(METRICS[name]()) for name in spec.metrics}
+        )
+        self.rolling: dict[str, Any] = {}
+
+    def update(self, y_true: list[Any], y_pred: list[Any]) -> None:
+        for metric in self.cumulative.values():
+            metric.update(y_true, y_pred)
+
+    def selection_value(self, name: str) -> float:
+        steps = self.cumulative[name].get()
+        return statistics.fmean(steps) if steps else float("nan")
+
+    def values(self) -> dict[str, dict[str, float | None]]:
+        out: dict[str, float | None] = {}
+        for name, metric in self.cumulative.items():
+            steps = metric.get()
+            out[name] = finite(statistics.fmean(steps)) if steps else None
+            out.update({f"{name}@{k}": finite(v) for k, v in enumerate(steps, start=1)})
+        return {"cumulative": out, "rolling": {}}
 
 
 def finite(value: float) -> float | None:

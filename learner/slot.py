@@ -9,12 +9,12 @@ alone: candidates never share state, they only see the same features.
 from __future__ import annotations
 
 import zlib
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from learner.models import METRICS, build_detector, build_model
-from learner.scoring import Prediction, Scoreboard, finite, predictor
+from learner.scoring import ForecastBoard, Prediction, Scoreboard, finite, predictor
 from streamwise import snapshot
 from streamwise.errors import SpecMismatch
 from streamwise.events import Label, Reading
@@ -39,20 +39,30 @@ class Candidate:
 
     def __init__(self, spec: ModelSpec, state: snapshot.CandidateState) -> None:
         self.state = state
-        self.board = Scoreboard(spec, state.metrics, state.rolling_metrics)
+        self.board: Scoreboard | ForecastBoard = (
+            ForecastBoard(spec, state.metrics)
+            if spec.forecast is not None
+            else Scoreboard(spec, state.metrics, state.rolling_metrics)
+        )
         self.holdout: Scoreboard | None = None
         if spec.holdout:
             if not state.holdout_metrics:
                 board = Scoreboard(spec)
                 state.holdout_metrics, state.holdout_rolling = board.cumulative, board.rolling
             self.holdout = Scoreboard(spec, state.holdout_metrics, state.holdout_rolling)
-        self.predict = predictor(state.model, self.board, spec.threshold)
-        self.learn = state.model.learn_one if spec.task != "anomaly" else _unsupervised(state.model)
+        if spec.forecast is not None:
+            self.predict = _no_prediction
+            self.learn = _forecaster(state.model)
+        else:
+            self.predict = predictor(state.model, self.board, spec.threshold)  # type: ignore[arg-type]
+            self.learn = (
+                state.model.learn_one if spec.task != "anomaly" else _unsupervised(state.model)
+            )
 
     @classmethod
     def fresh(cls, spec: ModelSpec, name: str, started_at: int = 0) -> Candidate:
         """Untrained, rebuilt from the spec (never copied from a trained model)."""
-        board = Scoreboard(spec)
+        board = ForecastBoard(spec) if spec.forecast is not None else Scoreboard(spec)
         state = snapshot.CandidateState(
             name=name,
             model=build_model(spec, name),
@@ -79,6 +89,19 @@ class Candidate:
     def to_state(self) -> snapshot.CandidateState:
         self.state.metric_values = self.values()
         return self.state
+
+
+def _no_prediction(x: dict[str, Any]) -> Prediction:
+    return None, None  # a forecaster is asked for the next steps, not about one reading
+
+
+def _forecaster(model: Any) -> Any:
+    learn_one = model.learn_one
+
+    def learn(x: dict[str, Any], y: Any) -> None:
+        learn_one(y=y, x=x)  # River's forecasters learn the value, with optional features
+
+    return learn
 
 
 def _unsupervised(model: Any) -> Any:
@@ -120,6 +143,8 @@ class ModelSlot:
     counts: dict[str, int] = field(default_factory=dict)
     #: A promotion decided while learning, applied by the learner between two snapshots.
     promotion: tuple[str, str] | None = None
+    #: Forecasting: the last ``horizon`` (x, y) of the series, not yet learned.
+    series: deque[tuple[dict[str, Any], Any]] | None = None
     #: Readings waiting for a delayed label: event id -> (event time, x, predictions asked).
     pending: OrderedDict[str, tuple[float, dict[str, Any], dict[str, Any]]] | None = None
 
@@ -134,6 +159,11 @@ class ModelSlot:
         self._order = list(self.candidates.values())
         self._holdout_below = int(self.spec.holdout * _HASH_RANGE)
         self._unsupervised = self.spec.task == "anomaly"
+        forecast = self.spec.forecast
+        # Forecasts are compared on their cumulative score, once past River's warm-up.
+        self._warm_up = self.spec.rolling_window if forecast is None else 2 * forecast.horizon
+        if self.series is None and forecast is not None:
+            self.series = deque()
         if self.pending is None and self.spec.delayed_labels is not None:
             self.pending = OrderedDict()
 
@@ -163,6 +193,7 @@ class ModelSlot:
             lifecycle=list(snap.lifecycle),
             counts=dict(snap.lifecycle_counts),
             pending=OrderedDict(snap.pending_labels) if spec.delayed_labels else None,
+            series=deque(snap.series) if spec.forecast is not None else None,
         )
 
     @property
@@ -179,6 +210,8 @@ class ModelSlot:
     def observe(self, reading: Reading) -> bool:
         """Predict, score, learn, in River's progressive-validation order. True if learned."""
         assert self.preparer is not None
+        if self.series is not None:
+            return self._observe_series(reading)
         prepared = self.preparer.prepare(reading)  # both raise InvalidEvent before any change
         y = target_of(reading, self.spec)
         x = prepared.x
@@ -201,6 +234,43 @@ class ModelSlot:
             self._wait_for_label(reading.event_id, x, predictions, prepared.ts)
         self.preparer.commit(prepared)  # only now does the reading join the per-device state
         return learned
+
+    def _observe_series(self, reading: Reading) -> bool:
+        """One value of the forecast series, scored as River's ``evaluate.iter_evaluate`` does.
+
+        River scores a forecast made by a model that has learned up to ``y[k-1]`` against
+        ``y[k+1 .. k+h]``, then learns ``y[k]``: so the value ``h`` readings back is learned
+        once ``h`` more are known, and the forecast is scored against those.
+        """
+        assert self.spec.forecast is not None and self.series is not None
+        assert self.preparer is not None
+        wanted = self.spec.forecast.device_id
+        if wanted is not None and reading.device_id != wanted:
+            return False  # another series: not this model's business
+        prepared = self.preparer.prepare(reading)
+        y = target_of(reading, self.spec)
+        self.events_seen += 1
+        self.last_event_ts = prepared.ts
+        self.preparer.commit(prepared)
+        if y is None:
+            return False
+        horizon = self.spec.forecast.horizon
+        self.series.append((prepared.x, y))
+        if len(self.series) <= horizon:
+            return False
+        x_now, y_now = self.series.popleft()
+        xs = [x for x, _ in self.series]
+        ys = [y for _, y in self.series]
+        for candidate in self._order:
+            if candidate.state.events_learned >= horizon:  # River's first h steps only learn
+                forecast = candidate.state.model.forecast(horizon, xs=xs)
+                candidate.board.update(ys, forecast)  # type: ignore[arg-type]
+            candidate.learn(x_now, y_now)
+            candidate.state.events_learned += 1
+        self.events_learned += 1
+        if self._compete:
+            self._compare(prepared.ts)
+        return True
 
     def _settle(
         self,
@@ -346,15 +416,15 @@ class ModelSlot:
     def _compare(self, ts: float) -> None:
         """Count how long each challenger has been ahead; flag the first that has been enough."""
         metric, selection = self._selection_metric, self.spec.selection
-        champion_value = self.candidates[self.champion].board.rolling[metric].get()
+        champion_value = self.candidates[self.champion].board.selection_value(metric)
         for candidate in self._order:
             state = candidate.state
             if candidate.name == self.champion:
                 continue
-            if state.events_learned < self.spec.rolling_window:
+            if state.events_learned < self._warm_up:
                 state.ahead = 0  # a rolling window not yet full compares too few events
                 continue
-            value = candidate.board.rolling[metric].get()
+            value = candidate.board.selection_value(metric)
             gain = value - champion_value if self._bigger_is_better else champion_value - value
             state.ahead = state.ahead + 1 if gain > selection.margin else 0
             if selection.auto and self.promotion is None and state.ahead >= selection.min_events:
@@ -380,8 +450,8 @@ class ModelSlot:
             candidate=name,
             previous_version=previous_version,
             metric=metric,
-            champion_value=finite(self.board.rolling[metric].get()),
-            candidate_value=finite(candidate.board.rolling[metric].get()),
+            champion_value=finite(self.board.selection_value(metric)),
+            candidate_value=finite(candidate.board.selection_value(metric)),
             **detail,
         )
         self.champion = name
@@ -456,6 +526,7 @@ class ModelSlot:
             lifecycle=list(self.lifecycle),
             lifecycle_counts=dict(self.counts),
             pending_labels=list(self.pending.items()) if self.pending is not None else [],
+            series=list(self.series) if self.series is not None else [],
         )
 
 

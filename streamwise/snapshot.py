@@ -147,6 +147,8 @@ class Snapshot:
     lifecycle_counts: dict[str, int] = field(default_factory=dict)
     #: Readings waiting for a delayed label: (event id, (event time, x, predictions asked)).
     pending_labels: list[tuple[str, Any]] = field(default_factory=list)
+    #: Forecasting: the series values read but not learned yet (the last ``horizon``).
+    series: list[tuple[dict[str, Any], Any]] = field(default_factory=list)
     #: Why this version exists: ``{"parent": version, "reason": ...}``.
     lineage: dict[str, Any] = field(default_factory=dict)
 

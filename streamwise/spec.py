@@ -18,8 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from streamwise.errors import SpecError
 
-Task = Literal["binary", "multiclass", "regression", "anomaly"]
-Role = Literal["transformer", "binary", "multiclass", "regressor", "anomaly", "optimizer"]
+Task = Literal["binary", "multiclass", "regression", "anomaly", "forecast"]
+Role = Literal[
+    "transformer", "binary", "multiclass", "regressor", "anomaly", "forecaster", "optimizer"
+]
 
 #: Every estimator a spec may name, with its role. "multiclass" classifiers also do binary.
 ESTIMATOR_ROLES: dict[str, Role] = {
@@ -46,6 +48,8 @@ ESTIMATOR_ROLES: dict[str, Role] = {
     "KNNRegressor": "regressor",
     "HalfSpaceTrees": "anomaly",
     "OneClassSVM": "anomaly",
+    "SNARIMAX": "forecaster",
+    "HoltWinters": "forecaster",
     "SGD": "optimizer",
     "Adam": "optimizer",
     "AdaGrad": "optimizer",
@@ -65,11 +69,11 @@ METRIC_TASKS: dict[str, frozenset[str]] = {
     "MacroF1": frozenset({"multiclass"}),
     "MicroF1": frozenset({"multiclass"}),
     "CrossEntropy": frozenset({"multiclass"}),
-    "MAE": frozenset({"regression"}),
-    "MSE": frozenset({"regression"}),
-    "RMSE": frozenset({"regression"}),
-    "R2": frozenset({"regression"}),
-    "SMAPE": frozenset({"regression"}),
+    "MAE": frozenset({"regression", "forecast"}),
+    "MSE": frozenset({"regression", "forecast"}),
+    "RMSE": frozenset({"regression", "forecast"}),
+    "R2": frozenset({"regression", "forecast"}),
+    "SMAPE": frozenset({"regression", "forecast"}),
 }
 
 _TASK_ROLES: dict[str, frozenset[str]] = {
@@ -77,6 +81,7 @@ _TASK_ROLES: dict[str, frozenset[str]] = {
     "multiclass": frozenset({"multiclass"}),
     "regression": frozenset({"regressor"}),
     "anomaly": frozenset({"anomaly"}),
+    "forecast": frozenset({"forecaster"}),
 }
 
 Param = int | float | bool | str | None
@@ -145,6 +150,15 @@ class DriftSpec(BaseModel):
     detector: Literal["ADWIN", "PageHinkley", "KSWIN"] = "ADWIN"
     params: dict[str, Param] = Field(default_factory=dict)
     reaction: Literal["none", "reset_challengers"] = "none"
+
+
+class ForecastSpec(BaseModel):
+    """Forecasting one series: the target's values, in stream order, of one device or all."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    horizon: int = Field(ge=1, le=1000, description="steps ahead forecast and scored")
+    device_id: str | None = Field(default=None, description="the series' device; none: all")
 
 
 class DelayedLabelsSpec(BaseModel):
@@ -282,6 +296,10 @@ class ModelSpec(BaseModel):
         Anomaly detection only: a reading whose anomaly score is at least this is flagged,
         as River's ``anomaly.ThresholdFilter`` classifies; label metrics score the flag, and
         ``ROCAUC`` the score itself.
+    forecast
+        Forecasting only, required: the ``horizon`` and the series (``device_id``). Scored
+        as River's ``evaluate.iter_evaluate`` scores a forecaster: per step ahead
+        (``MAE@1`` … ``MAE@h``) and their mean (``MAE``).
     delayed_labels
         Wait for labels that arrive later (:class:`DelayedLabelsSpec`); absent, a reading
         without its target is counted as unlabelled and nothing waits for it.
@@ -313,6 +331,7 @@ class ModelSpec(BaseModel):
     drift: DriftSpec | None = None
     holdout: float = Field(default=0.0, ge=0.0, le=0.5)
     threshold: float | None = Field(default=None, description="anomaly: flag at score >= this")
+    forecast: ForecastSpec | None = None
     delayed_labels: DelayedLabelsSpec | None = None
 
     @model_validator(mode="before")
@@ -364,6 +383,14 @@ class ModelSpec(BaseModel):
             raise ValueError(f"features: the target {self.target!r} cannot also be a feature")
         if (self.task == "anomaly") != (self.threshold is not None):
             raise ValueError("threshold: required for an anomaly task, and only there")
+        if (self.task == "forecast") != (self.forecast is not None):
+            raise ValueError("forecast: required for a forecast task, and only there")
+        if self.task == "forecast" and (
+            self.holdout or self.delayed_labels or self.drift or len(self.pipeline) > 1
+        ):
+            raise ValueError(
+                "forecast: one forecaster per candidate, without holdout, delayed_labels or drift"
+            )
         if self.task == "anomaly" and self.delayed_labels is not None:
             raise ValueError("delayed_labels: not supported for anomaly detection yet")
         if self.target in self.prepare.deltas:

@@ -12,7 +12,14 @@ from pydantic import ValidationError
 
 from api.deps import AppClock, AppOutbox, Catalog, Ids, MaxBatch, Metrics, ModelQuery, Served
 from api.reloader import ServedModel
-from api.schemas import BatchPredictions, ErrorBody, PredictBatch, PredictInput, Prediction
+from api.schemas import (
+    BatchPredictions,
+    ErrorBody,
+    Forecast,
+    PredictBatch,
+    PredictInput,
+    Prediction,
+)
 from streamwise.errors import InvalidEvent
 from streamwise.events import Reading, ServedPrediction
 from streamwise.feedback import Outbox, PredictionIds
@@ -55,6 +62,8 @@ def _predict(
     )
     x = served.preparer.prepare(reading).x  # the learner's features, from the snapshot's state
     model = served.snap.model
+    if served.spec.forecast is not None:
+        raise InvalidEvent("type", f"{served.spec.model_id!r} forecasts a series: GET /forecast")
     if served.spec.threshold is not None:  # anomaly detection
         score = model.score_one(x)
         result = Prediction(
@@ -127,6 +136,23 @@ async def predict(
     metrics.predictions.labels(target.spec.model_id).inc()
     metrics.predict_seconds.labels(target.spec.model_id).observe(time.perf_counter() - started)
     return result
+
+
+@router.get("/forecast", operation_id="forecast", response_model=Forecast, responses=ERRORS)
+async def forecast(served: Served, model: ModelQuery = None) -> Forecast:
+    """The next ``horizon`` values of a forecasting model's series."""
+    target = served.get(model)
+    spec = target.spec
+    if spec.forecast is None:
+        raise InvalidEvent("type", f"{spec.model_id!r} is not a forecaster: POST /predict")
+    values = target.snap.model.forecast(spec.forecast.horizon)
+    return Forecast(
+        model_id=spec.model_id,
+        model_version=target.snap.version,
+        champion=target.snap.champion,
+        horizon=spec.forecast.horizon,
+        forecast=[float(v) for v in values],
+    )
 
 
 @router.post(

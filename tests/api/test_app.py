@@ -324,3 +324,24 @@ def test_anomaly_detector_answers_with_its_flag_and_score() -> None:
     score = slot.model.score_one(values)
     assert body["score"] == score and body["prediction"] is (score >= 0.5)
     assert body["probabilities"] is None
+
+
+def test_forecaster_answers_get_forecast_and_refuses_predict() -> None:
+    spec = ModelSpec.example(
+        model_id="passengers",
+        task="forecast",
+        target="y",
+        pipeline=[{"name": "HoltWinters", "params": {"alpha": 0.3, "beta": 0.1}}],
+        metrics=["MAE"],
+        forecast={"horizon": 4},
+    )
+    store = MemorySnapshotStore()
+    slot = train_and_save(store, spec, "river:AirlinePassengers", 60, version=1)
+    app = create_app([spec], store, KEY, FakeClock(1.7e9), registry=CollectorRegistry())
+    with TestClient(app) as client:
+        body = client.get("/forecast").json()
+        refused = client.post("/predict", json={"values": {"y": 1.0}})
+        info = client.get("/model").json()
+    assert body["forecast"] == slot.model.forecast(4) and body["horizon"] == 4
+    assert refused.status_code == 422 and "GET /forecast" in refused.json()["detail"]
+    assert set(info["metrics"]["cumulative"]) == {"MAE", "MAE@1", "MAE@2", "MAE@3", "MAE@4"}

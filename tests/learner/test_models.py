@@ -45,6 +45,16 @@ def _spec_for(name: str) -> tuple[ModelSpec, str]:
             metrics=["ROCAUC", "F1"],
             threshold=0.7,
         ), "river:Phishing"
+    if role == "forecaster":
+        params = {"alpha": 0.3, "beta": 0.1} if name == "HoltWinters" else {"p": 2, "d": 1, "q": 1}
+        return ModelSpec.example(
+            model_id="m",
+            task="forecast",
+            target="y",
+            pipeline=[{"name": name, "params": params}],
+            metrics=["MAE"],
+            forecast={"horizon": 3},
+        ), "river:AirlinePassengers"
     if role == "optimizer":
         return ModelSpec.example(
             model_id="m",
@@ -74,10 +84,13 @@ def test_estimator_learns_and_survives_a_snapshot(name: str) -> None:
     x = to_x(probe, spec)
     if spec.task == "anomaly":
         assert again.model.score_one(x) == slot.model.score_one(x)
+    elif spec.task == "forecast":
+        assert again.model.forecast(3) == slot.model.forecast(3)
+        assert again.series == slot.series and len(slot.series or ()) == 3
     else:
         assert again.model.predict_one(x) == slot.model.predict_one(x)
     assert again.board.values() == slot.board.values()
-    assert slot.events_learned == 50
+    assert slot.events_learned == (47 if spec.task == "forecast" else 50)
 
 
 def test_unknown_parameter_is_a_clear_spec_error() -> None:

@@ -44,6 +44,30 @@ def test_bundled_specs_are_valid(path: Path) -> None:
         ({"drift": {"reaction": "panic"}}, "reaction"),
         ({"holdout": 0.9}, "holdout"),
         ({"threshold": 0.5}, "threshold: required for an anomaly task, and only there"),
+        ({"forecast": {"horizon": 3}}, "forecast: required for a forecast task, and only there"),
+        (
+            {"task": "forecast", "pipeline": [{"name": "HoltWinters"}], "metrics": ["MAE"]},
+            "forecast: required for a forecast task",
+        ),
+        (
+            {
+                "task": "forecast",
+                "forecast": {"horizon": 3},
+                "pipeline": [{"name": "HoltWinters"}],
+                "metrics": ["MAE"],
+                "holdout": 0.1,
+            },
+            "without holdout",
+        ),
+        (
+            {
+                "task": "forecast",
+                "forecast": {"horizon": 0},
+                "pipeline": [{"name": "HoltWinters"}],
+                "metrics": ["MAE"],
+            },
+            "horizon",
+        ),
         (
             {"task": "anomaly", "pipeline": [{"name": "HalfSpaceTrees"}]},
             "threshold: required for an anomaly task",

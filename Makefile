@@ -27,17 +27,23 @@ demo: install
 test: install tools
 	$(BIN)/ruff check .
 	@started=0; \
-	if ! $(SERVICES) status >/dev/null 2>&1; then $(SERVICES) up || exit 1; started=1; fi; \
+	if ! $(SERVICES) status >/dev/null 2>&1; then $(SERVICES) up || exit 1; started=1; \
+	else STREAMWISE_SERVICES=prometheus $(SERVICES) up || exit 1; fi; \
 	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$started = 1 ]; then $(SERVICES) down; fi; \
 	exit $$rc
 
-## tools: wrk, the HTTP load generator of the API benchmark (its smoke test runs in make test)
+## tools: wrk, the HTTP load generator of the API benchmark (its smoke test runs in make test),
+## and Debian's chromium + chromium-driver, for the dashboard's browser test
 tools:
 	@command -v wrk >/dev/null || { \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get install -y -qq wrk >/dev/null 2>&1 \
 	  || { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq wrk; }; }
+	@{ [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; } || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 \
+	  || { $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver; }; }
 
 ## unit: the fast suites only, no services
 unit: install

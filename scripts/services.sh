@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Local backing services for streamwise: Redis (Debian package) and a single-node KRaft Kafka
-# broker run from Maven Central jars (no Docker, no Apache download site).
+# broker run from Maven Central jars (no Docker, no Apache download site). Prometheus (Debian
+# package) is only installed here, never run: each test that needs one starts its own on a free
+# loopback port with a throwaway config and data dir (tests/integration/prometheus.py).
 #
-#   scripts/services.sh up       start what is not running yet (idempotent), wait until ready
+#   scripts/services.sh up       start what is not running yet (idempotent), wait until ready;
+#                                install prometheus if missing
 #   scripts/services.sh down     stop what this script started; drop Kafka's data dir
-#   scripts/services.sh status   one line per service; exit 0 only if all selected are up
+#   scripts/services.sh status   one line per service; exit 0 only if Redis and Kafka (those
+#                                selected) are up; the prometheus line is information only
 #   scripts/services.sh wait     wait until the (already started) services answer
 #
 # Environment:
-#   STREAMWISE_SERVICES                redis | kafka | "redis kafka" (default; commas ok; "all")
+#   STREAMWISE_SERVICES                redis | kafka | prometheus, any of them
+#                                      (default "redis kafka prometheus"; commas ok; "all")
 #   STREAMWISE_SERVICES_DIR            runtime state (default <repo>/.services)
 #   STREAMWISE_CACHE_DIR               jar cache (default <repo>/.cache)
 #   STREAMWISE_KAFKA_VERSION           default 4.1.2
@@ -22,6 +27,8 @@
 #   PYTHON                             interpreter for the kafka-python readiness probe
 #                                      (default python3; without kafka-python: port + log line)
 #   JAVA_HOME                          java to use (default: java on PATH)
+#   CI                                 1/true/yes: a prometheus that cannot be installed fails
+#                                      'up' (elsewhere it is a warning; its test then skips)
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -507,21 +514,103 @@ kafka_wait_cmd() {
 }
 
 # --------------------------------------------------------------------------------------------
+# Prometheus: installed, never started here
+
+PROMETHEUS_APT_LOG="$SERVICES_DIR/apt-prometheus.log"
+
+in_ci() { [[ "${CI:-}" =~ ^([Tt][Rr][Uu][Ee]|[Yy][Ee][Ss]|1)$ ]]; }
+
+prometheus_version() { prometheus --version 2>&1 | awk 'NR == 1 { print $3 }'; }
+
+# Under CI the Prometheus test would fail without the binary, so 'up' fails first. Elsewhere
+# Prometheus is optional: warn, and let the test skip with its reason.
+prometheus_unavailable() {
+  in_ci && die "prometheus: $* (CI=true: tests/integration/test_prometheus.py needs it)"
+  say prometheus "WARNING: $*; tests/integration/test_prometheus.py will be skipped"
+}
+
+# The Debian package enables prometheus.service (port 9090, scraping itself). streamwise only
+# wants the binary, so a service the install just started is stopped and disabled again.
+prometheus_no_system_service() {
+  if [[ -d /run/systemd/system ]] && command -v systemctl >/dev/null 2>&1; then
+    "$@" systemctl disable --now prometheus.service || true
+  elif [[ -x /etc/init.d/prometheus ]]; then
+    "$@" /etc/init.d/prometheus stop || true
+    if command -v update-rc.d >/dev/null 2>&1; then "$@" update-rc.d prometheus disable || true; fi
+  fi
+}
+
+prometheus_up() {
+  if command -v prometheus >/dev/null 2>&1; then
+    say prometheus "installed ($(command -v prometheus), $(prometheus_version)); each test runs its own"
+    return 0
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    prometheus_unavailable "prometheus is not installed and apt-get is not available"
+    return 0
+  fi
+  local sudo=() t0 log="$PROMETHEUS_APT_LOG"
+  if [[ "$(id -u)" -ne 0 ]]; then
+    if ! command -v sudo >/dev/null 2>&1; then
+      prometheus_unavailable "prometheus is not installed; run 'apt-get install -y --no-install-recommends prometheus' as root"
+      return 0
+    fi
+    sudo=(sudo)
+  fi
+  t0="$(now)"
+  say prometheus "not found; installing Debian's prometheus package with apt-get (log: $log)"
+  # Without recommends: prometheus-node-exporter would be one more system service.
+  local install=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y
+                 --no-install-recommends prometheus)
+  if ! { "${install[@]}" || { "${sudo[@]}" apt-get update && "${install[@]}"; }; } \
+       >"$log" 2>&1; then
+    tail_logs "$log"
+    prometheus_unavailable "apt-get install prometheus failed (log: $log)"
+    return 0
+  fi
+  prometheus_no_system_service "${sudo[@]}" >>"$log" 2>&1
+  if ! command -v prometheus >/dev/null 2>&1; then
+    prometheus_unavailable "prometheus still missing after apt-get install (log: $log)"
+    return 0
+  fi
+  say prometheus "installed $(prometheus_version) in $(since "$t0"); not started (each test runs its own)"
+}
+
+prometheus_down() {
+  say prometheus "nothing to stop (each test stops the one it started)"
+}
+
+prometheus_status() {
+  if command -v prometheus >/dev/null 2>&1; then
+    echo "prometheus: installed  $(command -v prometheus) $(prometheus_version) (run per test, not here)"
+  else
+    echo "prometheus: not installed (scripts/services.sh up installs it)"
+  fi
+  return 0   # a tool, not a service: 'status' answers for Redis and Kafka
+}
+
+prometheus_wait_cmd() { return 0; }
+
+# --------------------------------------------------------------------------------------------
 # main
 
 selected() {   # prints the selected services in start order
-  local raw="${STREAMWISE_SERVICES:-redis kafka}" s want_redis=0 want_kafka=0
+  local raw="${STREAMWISE_SERVICES:-redis kafka prometheus}" s
+  local want_redis=0 want_kafka=0 want_prometheus=0
   for s in ${raw//,/ }; do
     case "$s" in
       redis) want_redis=1 ;;
       kafka) want_kafka=1 ;;
-      all) want_redis=1; want_kafka=1 ;;
-      *) die "STREAMWISE_SERVICES: unknown service '$s' (use redis, kafka or both)" ;;
+      prometheus) want_prometheus=1 ;;
+      all) want_redis=1; want_kafka=1; want_prometheus=1 ;;
+      *) die "STREAMWISE_SERVICES: unknown service '$s' (use redis, kafka, prometheus)" ;;
     esac
   done
-  [[ $want_redis == 1 || $want_kafka == 1 ]] || die "STREAMWISE_SERVICES selects nothing"
+  [[ $want_redis == 1 || $want_kafka == 1 || $want_prometheus == 1 ]] ||
+    die "STREAMWISE_SERVICES selects nothing"
   [[ $want_redis == 1 ]] && echo redis
   [[ $want_kafka == 1 ]] && echo kafka
+  [[ $want_prometheus == 1 ]] && echo prometheus
   return 0
 }
 

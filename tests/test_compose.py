@@ -28,9 +28,12 @@ ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
+PROMETHEUS_CONFIG = ROOT / "deploy" / "prometheus" / "prometheus.yml"
 
 PREFIX = "STREAMWISE_"
 APP_SERVICES = ("learner", "api", "producer")
+# Third-party images watching the app services (deploy/prometheus, deploy/grafana).
+OBSERVABILITY_SERVICES = ("prometheus", "grafana")
 KEY_VAR = "STREAMWISE_SNAPSHOT__KEY"
 # The Typer app's registered commands: renaming one breaks this test.
 CLI_COMMANDS = frozenset(
@@ -276,7 +279,7 @@ def test_app_services_run_a_real_cli_command(
     )
 
 
-@pytest.mark.parametrize("service", ["learner", "api"])
+@pytest.mark.parametrize("service", ["learner", "api", *OBSERVABILITY_SERVICES])
 def test_long_running_services_restart(services: dict[str, dict[str, Any]], service: str) -> None:
     assert services[service].get("restart") == "unless-stopped"
 
@@ -311,6 +314,42 @@ def test_clients_point_at_compose_services(
         if settings.store == "redis":
             host = urlsplit(settings.redis.url.get_secret_value()).hostname
             assert host in services, f"{name}: Redis host {host} is not a compose service"
+
+
+@pytest.mark.parametrize("service", OBSERVABILITY_SERVICES)
+def test_observability_images_are_pinned(services: dict[str, dict[str, Any]], service: str) -> None:
+    image = services[service].get("image", "")
+    assert re.fullmatch(r"[\w./-]+:v?\d+\.\d+\.\d+", image), (
+        f"{service}: pin an exact version (name:X.Y.Z), not {image!r}"
+    )
+
+
+def test_bind_mount_sources_exist(services: dict[str, dict[str, Any]]) -> None:
+    for name, svc in services.items():
+        for volume in svc.get("volumes") or []:
+            source = str(volume).split(":")[0]
+            if source.startswith("./"):
+                assert (ROOT / source).exists(), f"{name} mounts {source}, which does not exist"
+
+
+@pytest.mark.parametrize("service", sorted(LISTENERS))
+def test_prometheus_scrapes_the_port_each_service_binds(
+    services: dict[str, dict[str, Any]], service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    section, _, port_field = LISTENERS[service]
+    port = getattr(getattr(settings_for(services[service], monkeypatch), section), port_field)
+    jobs = yaml.safe_load(PROMETHEUS_CONFIG.read_text())["scrape_configs"]
+    scraping = [
+        job
+        for job in jobs
+        for static in job.get("static_configs", [])
+        if f"{service}:{port}" in static.get("targets", [])
+    ]
+    assert len(scraping) == 1, f"deploy/prometheus/prometheus.yml must scrape {service}:{port}"
+    assert scraping[0].get("metrics_path", "/metrics") == "/metrics"
+    assert scraping[0]["job_name"] == service, "the dashboard's Targets up panel uses job names"
+    prometheus_deps = services["prometheus"].get("depends_on") or []
+    assert service in prometheus_deps
 
 
 # ------------------------------------------------------------------------------------------

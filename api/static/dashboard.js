@@ -26,7 +26,12 @@
   const LOWER_IS_BETTER = new Set(["CrossEntropy", "LogLoss", "MAE", "MSE", "RMSE", "SMAPE"]);
   const WINDOW_ORDER = ["rolling", "cumulative", "holdout"];
   // Column titles for the candidates' known fields; other fields show under their own name.
-  const SHORT = { events_learned: "learned", started_at: "since", drifts: "drifts", ahead: "ahead" };
+  const SHORT = {
+    events_learned: "learned",
+    started_at: "since",
+    drifts: "drifts",
+    ahead: "ahead",
+  };
   const SVG = "http://www.w3.org/2000/svg"; // an XML namespace name, never fetched
 
   const state = new Map(); // model_id -> {card, history, snaps, rate, metric, info, extras}
@@ -38,7 +43,10 @@
   // -- formatting -----------------------------------------------------------------------------
   const isNum = (v) => typeof v === "number" && !Number.isNaN(v);
   const label = (key) => key.replaceAll("_", " ");
-  const bound = (metric) => (LOWER_IS_BETTER.has(metric) ? "≤" : "≥");
+  // A forecaster's per-step metrics are named MAE@1, MAE@2, ...: they go the way MAE goes.
+  const baseName = (metric) => metric.split("@")[0];
+  const lowerIsBetter = (metric) => LOWER_IS_BETTER.has(baseName(metric));
+  const bound = (metric) => (lowerIsBetter(metric) ? "≤" : "≥");
 
   function fmtInt(v) {
     return isNum(v) ? Math.round(v).toLocaleString("en-US") : "—";
@@ -186,7 +194,10 @@
           getJSON(`profile?model=${q}`),
           getJSON(`devices/silent?model=${q}`),
         ]);
-        return { profile: profile.ok ? profile.body : null, silent: silent.ok ? silent.body : null };
+        return {
+          profile: profile.ok ? profile.body : null,
+          silent: silent.ok ? silent.body : null,
+        };
       }),
     );
     return { ready, models: models.body, extras };
@@ -247,11 +258,21 @@
     const template = document.getElementById("card-template");
     const card = template.content.firstElementChild.cloneNode(true);
     card.dataset.model = info.model_id;
-    entry = { card, history: [], snaps: [], rate: null, metric: null, info: null, extras: null };
+    entry = {
+      card,
+      history: [],
+      snaps: [],
+      rate: null,
+      metric: null, // the metric clicked, for the big chart
+      showSteps: false,
+      info: null,
+      extras: null,
+    };
     part(card, "metrics-body").addEventListener("click", (event) => {
       const row = event.target.closest("tr[data-metric]");
-      if (!row) return;
-      entry.metric = row.dataset.metric;
+      if (row) entry.metric = row.dataset.metric;
+      else if (event.target.closest('[data-action="steps"]')) entry.showSteps = !entry.showSteps;
+      else return;
       renderMetrics(entry);
       drawCharts(entry);
     });
@@ -297,11 +318,14 @@
       while (snaps.length > 2 && snaps[1].created < oldest) snaps.shift();
     }
     entry.rate = throughput(snaps, now);
+    // Before the first event is learned, River's metrics read 0: no point to draw yet.
+    const scored = info.events_learned > 0;
     const candidates = {};
-    for (const [name, c] of Object.entries(info.candidates || {})) {
-      candidates[name] = (c && c.metrics && c.metrics.rolling) || {};
+    for (const [name, c] of Object.entries((scored && info.candidates) || {})) {
+      candidates[name] = (c && c.metrics) || {};
     }
-    entry.history.push({ t: now, rate: entry.rate, metrics: info.metrics || {}, candidates });
+    const metrics = (scored && info.metrics) || {};
+    entry.history.push({ t: now, rate: entry.rate, metrics, candidates });
     if (entry.history.length > KEEP) entry.history.splice(0, entry.history.length - KEEP);
   }
 
@@ -322,9 +346,9 @@
     return age <= 30 ? "warn" : "bad";
   }
 
-  /** The metric windows of a model, known ones first: rolling, cumulative, holdout. */
+  /** A model's metric windows that hold values, known ones first: rolling, cumulative, holdout. */
   function windowsOf(metrics) {
-    const names = Object.keys(metrics || {});
+    const names = Object.keys(metrics || {}).filter((w) => Object.keys(metrics[w] || {}).length);
     return [
       ...WINDOW_ORDER.filter((w) => names.includes(w)),
       ...names.filter((w) => !WINDOW_ORDER.includes(w)),
@@ -446,7 +470,7 @@
   /** Whether ``value`` meets ``threshold`` for ``metric``; null when there is nothing to judge. */
   function meets(metric, value, threshold) {
     if (!isNum(value) || !isNum(threshold)) return null;
-    return LOWER_IS_BETTER.has(metric) ? value <= threshold : value >= threshold;
+    return lowerIsBetter(metric) ? value <= threshold : value >= threshold;
   }
 
   /** The metric in the big chart: the one clicked, else the selection or a success metric. */
@@ -469,9 +493,13 @@
         ...windows.map((w) => el("th", { class: "num", text: w })),
         el("th", { text: `success (${current || "—"})` }),
         el("th", { class: "trend", text: `trend (${current || "—"})` })));
-    const rows = metricNames(info).map((name) => {
+    const names = metricNames(info);
+    const steps = names.filter((name) => name.includes("@")); // a forecaster's, per step ahead
+    const shown = entry.showSteps ? names : names.filter((name) => !name.includes("@"));
+    const rows = shown.map((name) => {
       const threshold = (info.success || {})[name];
       const met = meets(name, current ? info.metrics[current][name] : null, threshold);
+      const verdict = met === null ? "unknown" : met ? "met" : "unmet";
       let success = el("span", { class: "muted", text: "—" });
       if (isNum(threshold)) {
         success = el("span", { class: `chip ${met === null ? "" : met ? "ok" : "bad"}` },
@@ -480,7 +508,7 @@
       }
       return el("tr", {
         "data-metric": name,
-        "data-success": isNum(threshold) ? (met === null ? "unknown" : met ? "met" : "unmet") : "none",
+        "data-success": isNum(threshold) ? verdict : "none",
         class: name === selected ? "selected" : "",
         title: "click: show this metric in the chart",
       },
@@ -493,19 +521,24 @@
         el("td", { class: "trend" },
           svgEl("svg", { class: "spark", "data-chart": "spark", "data-metric": name })));
     });
+    if (steps.length) {
+      const text = `${entry.showSteps ? "hide" : "show"} the ${steps.length} per-step metrics`;
+      const button = el("button", { type: "button", "data-action": "steps", text });
+      rows.push(el("tr", {}, el("td", { colspan: windows.length + 3 }, button)));
+    }
     part(card, "metrics-body").replaceChildren(...rows);
   }
 
   function renderCandidates(entry) {
     const { card, info } = entry;
-    const candidates = info.candidates && typeof info.candidates === "object" ? info.candidates : {};
+    const candidates = (typeof info.candidates === "object" && info.candidates) || {};
     const names = Object.keys(candidates);
     // A single candidate is the model itself: its metrics are in the table above already.
     part(card, "candidates").hidden = names.length < 2;
     if (names.length < 2) return;
     const sel = info.selection;
     setField(card, "selection", sel
-      ? `· on rolling ${sel.metric}: a challenger ahead by ${fmtPlain(sel.margin)} for ` +
+      ? `· selection on ${sel.metric}: a challenger ahead by ${fmtPlain(sel.margin)} for ` +
         `${fmtInt(sel.min_events)} events ${sel.auto ? "is promoted" : "may be promoted by hand"}`
       : "");
 
@@ -519,20 +552,20 @@
       }
     }
     scalars.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
-    const metrics = metricNames(info);
-    const rolling = (name) => ((candidates[name] || {}).metrics || {}).rolling || {};
+    const metrics = metricNames(info).filter((m) => !m.includes("@"));
+    const shownWindow = windowsOf(info.metrics)[0]; // the window success is judged on
+    const valuesOf = (name) => ((candidates[name] || {}).metrics || {})[shownWindow] || {};
     const best = {};
     for (const m of metrics) {
-      const values = names.map((n) => rolling(n)[m]).filter(isNum);
-      if (values.length > 1) {
-        best[m] = LOWER_IS_BETTER.has(m) ? Math.min(...values) : Math.max(...values);
-      }
+      const values = names.map((n) => valuesOf(n)[m]).filter(isNum);
+      if (values.length > 1) best[m] = lowerIsBetter(m) ? Math.min(...values) : Math.max(...values);
     }
     part(card, "candidates-head").replaceChildren(
       el("tr", {},
         el("th", { text: "candidate" }),
         ...scalars.map((k) => el("th", { class: "num", title: k, text: SHORT[k] || label(k) })),
-        ...metrics.map((m) => el("th", { class: "num metric", title: `rolling ${m}`, text: m }))));
+        ...metrics.map((m) =>
+          el("th", { class: "num metric", title: `${shownWindow} ${m}`, text: m }))));
 
     const isChampion = (name) =>
       (candidates[name] && candidates[name].champion === true) || name === info.champion;
@@ -547,11 +580,12 @@
         class: isChampion(name) ? "is-champion" : "",
       },
         el("th", { scope: "row" }, star, name),
-        ...scalars.map((k) => numCell({ "data-candidate": name, "data-col": k }, c[k], fmtAny(c[k]))),
+        ...scalars.map((k) =>
+          numCell({ "data-candidate": name, "data-col": k }, c[k], fmtAny(c[k]))),
         ...metrics.map((m) => {
-          const v = rolling(name)[m];
+          const v = valuesOf(name)[m];
           const cell = numCell(
-            { "data-candidate": name, "data-metric": m, "data-window": "rolling" }, v, fmtNum(v));
+            { "data-candidate": name, "data-metric": m, "data-window": shownWindow }, v, fmtNum(v));
           if (isNum(v) && v === best[m]) cell.classList.add("best");
           return cell;
         }));
@@ -623,13 +657,15 @@
     hi += margin;
     const x = (t) => pad.l + ((t - t0) / (t1 - t0)) * (w - pad.l - pad.r);
     const y = (v) => pad.t + (1 - (v - lo) / (hi - lo)) * (h - pad.t - pad.b);
-    const hline = (v, cls) => svgEl("line", { x1: pad.l, x2: w - pad.r, y1: y(v), y2: y(v), class: cls });
+    const hline = (v, cls) =>
+      svgEl("line", { x1: pad.l, x2: w - pad.r, y1: y(v), y2: y(v), class: cls });
 
     if (!spark) {
       const step = niceStep(hi - lo);
       for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9; v += step) {
         const at = { x: pad.l - 6, y: y(v) + 3.5, class: "tick", "text-anchor": "end" };
-        nodes.push(hline(v, "grid-line"), svgEl("text", at, fmtTick(Math.abs(v) < step / 1e6 ? 0 : v, step)));
+        const text = fmtTick(Math.abs(v) < step / 1e6 ? 0 : v, step); // no "-0.0"
+        nodes.push(hline(v, "grid-line"), svgEl("text", at, text));
       }
       nodes.push(
         svgEl("text", { x: pad.l, y: h - 4, class: "tick" }, `${fmtAge(t1 - t0)} ago`),
@@ -653,7 +689,8 @@
       nodes.push(path);
       const last = [...s.points].reverse().find((p) => Number.isFinite(p[1]));
       if (last && !spark) {
-        nodes.push(svgEl("circle", { cx: x(last[0]), cy: y(last[1]), r: 2.5, class: `dot ${s.cls}` }));
+        const dot = { cx: x(last[0]), cy: y(last[1]), r: 2.5, class: `dot ${s.cls}` };
+        nodes.push(svgEl("circle", dot));
       }
     }
     svg.replaceChildren(...nodes);
@@ -671,6 +708,7 @@
     const { card, info, history } = entry;
     const metric = chartMetric(entry);
     const windows = windowsOf(info.metrics);
+    const current = windows[0];
     const valueOf = (p, w, name) => ((p.metrics || {})[w] || {})[name];
     const series = windows.map((w) => ({
       name: `${w} ${metric}`,
@@ -681,23 +719,29 @@
     if (names.length > 1) {
       // The champion's line is the model's own; each challenger gets a dashed one.
       names.filter((n) => n !== info.champion).forEach((name, i) => series.push({
-        name: `${name} (rolling)`,
+        name: `${name} (${current})`,
         cls: `cand cand-${i % 4}`,
-        points: seriesOf(history, (p) => (p.candidates[name] || {})[metric]),
+        points: seriesOf(history, (p) => ((p.candidates[name] || {})[current] || {})[metric]),
       }));
     }
     const threshold = (info.success || {})[metric];
     setField(card, "chart_metric", metric || "—", metric);
     drawChart(card.querySelector('svg[data-chart="metric"]'), series, { threshold });
-    const key = (cls, text) => el("span", { class: "key" }, el("i", { class: `swatch ${cls}` }), text);
+    const key = (cls, text) =>
+      el("span", { class: "key" }, el("i", { class: `swatch ${cls}` }), text);
     const legend = series.map((s) => key(s.cls, s.name));
-    if (isNum(threshold)) legend.push(key("threshold", `success ${bound(metric)} ${fmtPlain(threshold)}`));
+    if (isNum(threshold)) {
+      legend.push(key("threshold", `success ${bound(metric)} ${fmtPlain(threshold)}`));
+    }
     part(card, "legend").replaceChildren(...legend);
 
-    const rate = [{ name: "events learned / s", cls: "rate", points: seriesOf(history, (p) => p.rate) }];
-    drawChart(card.querySelector('svg[data-chart="throughput"]'), rate, { zero: true });
+    const rate = {
+      name: "events learned / s",
+      cls: "rate",
+      points: seriesOf(history, (p) => p.rate),
+    };
+    drawChart(card.querySelector('svg[data-chart="throughput"]'), [rate], { zero: true });
 
-    const current = windows[0];
     for (const svg of card.querySelectorAll('svg[data-chart="spark"]')) {
       const name = svg.dataset.metric;
       const line = {

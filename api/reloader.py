@@ -131,8 +131,11 @@ class ServedModels:
             )
             return 0
         preparer = Preparer(spec, snap.prepare_state)  # built once per load, read-only after
-        self._served[model_id] = ServedModel(spec, snap, self._clock.now(), preparer)
+        now = self._clock.now()
+        self._served[model_id] = ServedModel(spec, snap, now, preparer)
         self._count(model_id, "loaded")
+        if self._metrics is not None and snap.last_event_ts is not None:
+            self._metrics.freshness.labels(model_id).observe(max(now - snap.last_event_ts, 0.0))
         log.info(
             "snapshot loaded",
             extra={

@@ -178,10 +178,13 @@ class Learner:
     def step(self) -> int:
         """Poll and process one batch, checkpoint if due. Returns the number of records."""
         records = self._bus.poll(self._max_poll_records, self._poll_timeout_s)
+        started = time.perf_counter()
         for record in records:
             self._process(record)
         self._since_checkpoint += len(records)
         if self._metrics is not None and records:
+            self._metrics.batch_seconds.observe(time.perf_counter() - started)
+            self._metrics.batch_records.observe(len(records))
             self._export()
         if self._policy.due(self._since_checkpoint, idle=not records):
             self.checkpoint()
@@ -421,6 +424,7 @@ class Learner:
             self._save(slot, stream_state, position, report, keep=model_id in keep, reason=why)
         if self._metrics is not None:
             self._export_profile(report)
+            self._export_lag()
             for slot in self.slots:
                 if slot.preparer is not None and slot.spec.prepare.silence_seconds is not None:
                     silent = len(slot.preparer.silent_devices())
@@ -491,6 +495,17 @@ class Learner:
             "duplicate": counts["duplicate"],
             "rejected": counts["consumed"] - counts["accepted"] - counts["duplicate"],
         }
+
+    def _export_lag(self) -> None:
+        assert self._metrics is not None
+        try:
+            ends = self._bus.end_offsets()
+        except StreamwiseError as err:  # a metric must not stop learning
+            log.warning("cannot read end offsets for the lag metric", extra={"error": str(err)})
+            return
+        for (topic, partition), end in ends.items():
+            behind = end - self.position.get((topic, partition), 0)
+            self._metrics.lag.labels(topic, str(partition)).set(max(behind, 0))
 
     def _export_profile(self, report: dict[str, Any]) -> None:
         assert self._metrics is not None

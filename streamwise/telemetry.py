@@ -116,6 +116,26 @@ class LearnerMetrics:
             buckets=(1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 86_400),
             registry=registry,
         )
+        self.lag = Gauge(
+            "streamwise_learner_lag_records",
+            "Records in a partition not yet read by the learner (end offset - position), "
+            "set at each checkpoint.",
+            ["topic", "partition"],
+            registry=registry,
+        )
+        self.batch_seconds = Histogram(
+            "streamwise_learner_batch_duration_seconds",
+            "Time to take one polled batch through validate, features, predict, score and "
+            "learn (every model), snapshots excluded.",
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.batch_records = Histogram(
+            "streamwise_learner_batch_records",
+            "Records per polled batch.",
+            buckets=(1, 10, 50, 100, 250, 500, 1000, 2000, 5000),
+            registry=registry,
+        )
         self.stream = StreamMetrics(registry)
         self.snapshot_version = Gauge(
             "streamwise_learner_snapshot_version",
@@ -161,6 +181,14 @@ class ApiMetrics:
             buckets=_LATENCY_BUCKETS,
             registry=registry,
         )
+        self.freshness = Histogram(
+            "streamwise_api_model_freshness_seconds",
+            "At each snapshot load: wall time minus the event time of the newest reading the "
+            "loaded model has seen (how stale a newly served model already is).",
+            ["model"],
+            buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600),
+            registry=registry,
+        )
         self.reloads = Counter(
             "streamwise_api_snapshot_loads_total",
             "Snapshot loads by the API, by outcome (loaded, rejected, error).",
@@ -194,12 +222,20 @@ class ServedModelsCollector(Collector):
             "When the learner wrote the served snapshot (Unix time).",
             labels=["model"],
         )
+        last_event = GaugeMetricFamily(
+            "streamwise_served_model_last_event_timestamp_seconds",
+            "Event time of the newest reading the served model has seen (Unix time); "
+            "time() minus it is the served model's freshness.",
+            labels=["model"],
+        )
         for snap in self._served():
             version.add_metric([snap.model_id], snap.version)
             learned.add_metric([snap.model_id], snap.events_learned)
             created.add_metric([snap.model_id], snap.created_at)
+            if snap.last_event_ts is not None:
+                last_event.add_metric([snap.model_id], snap.last_event_ts)
             for window, values in snap.metric_values.items():
                 for name, value in values.items():
                     if value is not None:
                         metric.add_metric([snap.model_id, name, window], value)
-        yield from (version, learned, metric, created)
+        yield from (version, learned, metric, created, last_event)

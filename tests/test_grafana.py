@@ -118,6 +118,7 @@ def exported_families() -> dict[str, tuple[str, frozenset[str]]]:
         version=1,
         events_learned=1,
         created_at=1.0,
+        last_event_ts=1.0,
         metric_values={"cumulative": {"MAE": 1.0}},
     )
     registry.register(ServedModelsCollector(lambda: [served]))  # type: ignore[list-item]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import signal
+import subprocess
+import sys
 import threading
 from collections import Counter
 from pathlib import Path
@@ -31,6 +33,7 @@ from ingest.producer import publish, run_fleet
 from ingest.simulator import Fleet
 from learner.loop import Learner
 from streamwise import logs, registry
+from streamwise import status as stack_status
 from streamwise.adapters.memory import MemoryBroker, MemorySnapshotStore
 from streamwise.clock import SystemClock
 from streamwise.errors import ModelNotReady, StreamwiseError, UnknownModel
@@ -287,6 +290,71 @@ def serve(ctx: typer.Context) -> None:
     uvicorn.run(
         api, host=settings.api.host, port=settings.api.port, log_config=None, access_log=False
     )
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="the report as one JSON object")] = False,
+    timeout: Annotated[float, typer.Option(min=0.1, help="seconds per HTTP check")] = 2.0,
+) -> None:
+    """Health of the whole stack: bus, store, learner, API, and each model. Exit 1 if not ok."""
+    report = stack_status.gather(_settings(ctx), SystemClock(), timeout)
+    if as_json:
+        typer.echo(json.dumps(report.as_dict()))
+        raise typer.Exit(0 if report.ok else 1)
+    out = Console()
+    marks = {True: "[green]ok[/green]", False: "[red]FAIL[/red]", None: "[dim]n/a[/dim]"}
+    table = Table(title="streamwise status")
+    for column in ("component", "status", "detail"):
+        table.add_column(column, overflow="fold")
+    for check in report.checks:
+        table.add_row(check.name, marks[check.ok], check.detail)
+    out.print(table)
+    models = Table(title="models")
+    for column in ("model", "version", "champion", "learned", "snapshot age", "freshness", "lag"):
+        models.add_column(column, justify="left" if column in ("model", "champion") else "right")
+    lines = []
+    for m in report.models:
+        if not m["ok"]:
+            models.add_row(m["model_id"], "[red]-[/red]", "", "", "", "", "")
+            lines.append(f"{m['model_id']}: [red]{m.get('detail', '')}[/red]")
+            continue
+        models.add_row(
+            m["model_id"],
+            f"v{m['version']}",
+            m["champion"] or "",
+            str(m["events_learned"]),
+            f"{m['snapshot_age_s']:.1f} s",
+            "-" if m["freshness_s"] is None else f"{m['freshness_s']:.1f} s",
+            str(m.get("lag", "-")),
+        )
+        metrics = ", ".join(
+            f"{name} {value:.4g}"
+            + {True: " (met)", False: " (not met)", None: ""}[m["success"].get(name)]
+            for name, value in m["rolling"].items()
+            if value is not None
+        )
+        lines.append(f"{m['model_id']} rolling: {metrics}")
+    out.print(models)
+    for line in lines:
+        out.print(line)
+    out.print("[green]all ok[/green]" if report.ok else "[red]not all ok[/red]")
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def bench(ctx: typer.Context) -> None:
+    """The benchmark suite (bench/, in a source checkout): same options as `python -m bench`.
+
+    For example ``streamwise bench --quick`` or ``streamwise bench --only api``; it needs the
+    real stack of ``make up`` and the bench extras (``make bench`` installs them).
+    """
+    root = Path(__file__).resolve().parents[1]
+    if not (root / "bench" / "__main__.py").is_file():
+        console.print("[red]error:[/red] the benchmark suite lives in the source tree (bench/)")
+        raise typer.Exit(2)
+    raise typer.Exit(subprocess.call([sys.executable, "-m", "bench", *ctx.args], cwd=root))
 
 
 dlq_app = typer.Typer(help="Inspect and replay the dead-letter topic.", no_args_is_help=True)

@@ -76,6 +76,9 @@ METRIC_TASKS: dict[str, frozenset[str]] = {
     "SMAPE": frozenset({"regression", "forecast"}),
 }
 
+#: Metrics where lower is better (errors and losses); every other one is a score.
+LOWER_IS_BETTER = frozenset({"MAE", "MSE", "RMSE", "SMAPE", "LogLoss", "CrossEntropy"})
+
 _TASK_ROLES: dict[str, frozenset[str]] = {
     "binary": frozenset({"binary", "multiclass"}),
     "multiclass": frozenset({"multiclass"}),

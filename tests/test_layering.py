@@ -20,10 +20,12 @@ CORE = {
     "logs",
     "quality",
     "prepare",
+    "registry",
+    "feedback",
 }
 ADAPTER_CLIENTS = {"kafka", "redis"}
 SERVICE_PACKAGES = {"ingest", "learner", "api"}
-COMPOSITION_ROOT = {"streamwise/wiring.py", "streamwise/cli.py"}
+COMPOSITION_ROOT = {"streamwise/wiring.py", "streamwise/cli.py", "streamwise/status.py"}
 FRAMEWORKS = {"fastapi", "starlette", "uvicorn", "typer", "rich", "prometheus_client"}
 
 

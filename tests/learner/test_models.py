@@ -9,7 +9,7 @@ from learner.loop import ModelSlot
 from learner.models import ESTIMATORS, METRICS, build_model
 from streamwise import snapshot
 from streamwise.errors import SpecError
-from streamwise.spec import ESTIMATOR_ROLES, METRIC_TASKS, ModelSpec
+from streamwise.spec import ESTIMATOR_ROLES, LOWER_IS_BETTER, METRIC_TASKS, ModelSpec
 
 KEY = b"m" * 32
 
@@ -17,6 +17,7 @@ KEY = b"m" * 32
 def test_allow_lists_match_the_spec_vocabulary() -> None:
     assert set(ESTIMATORS) == set(ESTIMATOR_ROLES)
     assert set(METRICS) == set(METRIC_TASKS)
+    assert LOWER_IS_BETTER == {n for n, m in METRICS.items() if not m().bigger_is_better}
 
 
 def _spec_for(name: str) -> tuple[ModelSpec, str]:

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from prometheus_client import CollectorRegistry
+from prometheus_client import multiprocess as multiprocess_collector
 
 from api.reloader import ServedModels
 from api.routes import admin, dashboard, feedback, health, metrics, model, predict
@@ -77,6 +78,7 @@ def create_app(
     max_batch: int = 1000,
     catalog: SensorCatalog | None = None,
     outbox: Outbox | None = None,
+    multiprocess: bool = False,
 ) -> FastAPI:
     """Build the API over a snapshot store.
 
@@ -97,11 +99,25 @@ def create_app(
         Publishes operator commands (promote, rollback), served predictions and feedback
         labels; without it the admin endpoints and /feedback answer 503, and predictions
         carry no ``prediction_id``.
+    multiprocess
+        Several worker processes serve this app (``API__WORKERS``): /metrics then adds up the
+        request metrics of every worker from ``PROMETHEUS_MULTIPROC_DIR``, which must be set
+        before prometheus_client is imported, and reports this worker's served models.
     """
     registry = registry if registry is not None else CollectorRegistry()
     api_metrics = ApiMetrics(registry)
     served = ServedModels(specs, store, key, clock, api_metrics)
-    registry.register(ServedModelsCollector(served.snapshots))
+    served_collector = ServedModelsCollector(served.snapshots)
+    registry.register(served_collector)
+    if multiprocess:
+        # Counters and histograms live in files shared by the workers; the served models are
+        # read from this worker (all workers follow the same store).
+        shared = CollectorRegistry()
+        multiprocess_collector.MultiProcessCollector(shared)
+        shared.register(served_collector)
+        exposition = shared
+    else:
+        exposition = registry
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -128,7 +144,7 @@ def create_app(
     )
     app.state.served = served
     app.state.metrics = api_metrics
-    app.state.registry = registry
+    app.state.registry = exposition
     app.state.clock = clock
     app.state.max_batch = max_batch
     app.state.outbox = outbox

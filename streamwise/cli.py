@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from collections import Counter
 from pathlib import Path
@@ -36,7 +38,7 @@ from streamwise import logs, registry
 from streamwise import status as stack_status
 from streamwise.adapters.memory import MemoryBroker, MemorySnapshotStore
 from streamwise.clock import SystemClock
-from streamwise.errors import ModelNotReady, StreamwiseError, UnknownModel
+from streamwise.errors import ConfigError, ModelNotReady, StreamwiseError, UnknownModel
 from streamwise.events import Command
 from streamwise.feedback import Outbox
 from streamwise.ports import Bus, SnapshotStore
@@ -102,7 +104,13 @@ def _learner(
     )
 
 
-def _api(settings: Settings, store: SnapshotStore, key: bytes, bus: Bus | None) -> FastAPI:
+def _api(
+    settings: Settings,
+    store: SnapshotStore,
+    key: bytes,
+    bus: Bus | None,
+    multiprocess: bool = False,
+) -> FastAPI:
     return create_app(
         settings.model_specs(),
         store,
@@ -113,6 +121,7 @@ def _api(settings: Settings, store: SnapshotStore, key: bytes, bus: Bus | None) 
         max_batch=settings.api.max_batch,
         catalog=settings.quality.catalog(),
         outbox=Outbox(bus, settings.topics) if bus is not None else None,
+        multiprocess=multiprocess,
     )
 
 
@@ -281,15 +290,50 @@ def learn(ctx: typer.Context) -> None:
 def serve(ctx: typer.Context) -> None:
     """Serve predictions, models and metrics over HTTP from the snapshot store."""
     settings = _settings(ctx)
+    api = settings.api
+    if api.workers > 1:
+        _serve_workers(settings)
+        return
     try:
-        # Admin commands go to the learner through the bus; Kafka's producer connects lazily.
-        bus = build_bus(settings) if settings.bus == "kafka" else None
-        api = _api(settings, build_store(settings), settings.snapshot_key(), bus)
+        app_ = _api_from(settings, multiprocess=False)
     except StreamwiseError as err:
         raise _fail(err) from None
-    uvicorn.run(
-        api, host=settings.api.host, port=settings.api.port, log_config=None, access_log=False
+    uvicorn.run(app_, host=api.host, port=api.port, log_config=None, access_log=False)
+
+
+def _api_from(settings: Settings, multiprocess: bool) -> FastAPI:
+    # Admin commands go to the learner through the bus; Kafka's producer connects lazily.
+    bus = build_bus(settings) if settings.bus == "kafka" else None
+    return _api(settings, build_store(settings), settings.snapshot_key(), bus, multiprocess)
+
+
+def _serve_workers(settings: Settings) -> None:
+    """Several server processes on one port; their request metrics add up in shared files."""
+    if settings.store == "memory":
+        raise _fail(ConfigError("API__WORKERS > 1 needs a shared store (STREAMWISE_STORE=redis)"))
+    with tempfile.TemporaryDirectory(prefix="streamwise-metrics-") as metrics_dir:
+        # Read by prometheus_client when each worker imports it, and by the factory.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+        os.environ["STREAMWISE_SPECS"] = json.dumps([str(p) for p in settings.specs])
+        uvicorn.run(
+            "streamwise.cli:api_for_worker",
+            factory=True,
+            workers=settings.api.workers,
+            host=settings.api.host,
+            port=settings.api.port,
+            log_config=None,
+            access_log=False,
+        )
+
+
+def api_for_worker() -> FastAPI:
+    """The app of one ``serve`` worker process, built from the environment its parent set."""
+    settings = Settings.load()
+    logs.configure(
+        settings.log_level, settings.log_json if "log_json" in settings.model_fields_set else True
     )
+    disable_created_metrics()
+    return _api_from(settings, multiprocess=True)
 
 
 @app.command()

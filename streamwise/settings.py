@@ -81,6 +81,9 @@ class ApiSettings(_Section):
         default=0.25, gt=0, description="how often to look for snapshots (one GET per model)"
     )
     max_batch: int = Field(default=1000, ge=1)
+    workers: int = Field(
+        default=1, ge=1, le=64, description="server processes; /metrics adds up all of them"
+    )
 
 
 class QualitySettings(_Section):

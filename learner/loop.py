@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from learner.checkpoint import CheckpointPolicy
@@ -41,7 +42,31 @@ from streamwise.telemetry import LearnerMetrics
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Learner", "ModelSlot"]
+__all__ = ["Learner", "ModelSlot", "StartAt"]
+
+
+@dataclass(frozen=True)
+class StartAt:
+    """Where a model without a snapshot starts reading (default: the beginning of the topic).
+
+    A backfill: a new model learns from a chosen point of the retained topic and then keeps up
+    with it, while the models already running go on from their own snapshots.
+    """
+
+    time_ms: int | None = None
+    offset: int | None = None
+    end: bool = False
+
+    def offsets(self, bus: Bus, topic: str) -> dict[tuple[str, int], int]:
+        ends = {tp: o for tp, o in bus.end_offsets().items() if tp[0] == topic}
+        if self.end:
+            return ends
+        if self.time_ms is not None:
+            found = bus.offsets_for_time(self.time_ms)
+            return {tp: found.get(tp, end) for tp, end in ends.items()}
+        if self.offset is not None:
+            return {tp: min(self.offset, end) for tp, end in ends.items()}
+        return {}
 
 
 class Learner:
@@ -75,8 +100,10 @@ class Learner:
         metrics: LearnerMetrics | None = None,
         quality: QualitySettings | None = None,
         catalog: SensorCatalog | None = None,
+        start_at: StartAt | None = None,
     ) -> None:
         self._specs = list(specs)
+        self._start_at = start_at
         self._quality = quality if quality is not None else QualitySettings()
         self._catalog = catalog if catalog is not None else self._quality.catalog()
         self.gate = StreamGate(self._quality, self._catalog)
@@ -124,6 +151,15 @@ class Learner:
         if any(spec.delayed_labels is not None for spec in self._specs):
             topics += [self._topics.labels, self._topics.predictions]
         self._bus.subscribe(topics)
+        fresh = [slot for slot in self.slots if slot.version is None]
+        if fresh and self._start_at is not None:
+            begin = self._start_at.offsets(self._bus, self._topics.readings)
+            for slot in fresh:
+                slot.next_offsets.update(begin)
+            log.info(
+                "new models start mid-topic",
+                extra={"models": [s.spec.model_id for s in fresh], "at": _offsets_repr(begin)},
+            )
         resume = self._resume_offsets()
         self._check_offsets_exist(resume)
         self._restore_stream(resume, restored)
@@ -157,8 +193,8 @@ class Learner:
         # Dedup window, device clocks and profile must be those valid exactly where reading
         # resumes, or a replayed record would be taken for its own duplicate.
         wanted = {tp: offset for tp, offset in resume.items() if offset}
-        if not wanted:
-            return  # from the beginning: fresh stream state
+        if not wanted or not restored:
+            return  # nothing learned yet (from the beginning, or a backfill): fresh stream state
         for snap in restored:
             if {tp: o for tp, o in snap.stream_position.items() if o} == wanted:
                 self.gate.restore(snap.stream_state["gate"])
@@ -167,7 +203,9 @@ class Learner:
                 return
         raise StreamwiseError(
             f"no snapshot holds the stream state at the resume offsets {_offsets_repr(resume)}; "
-            "the snapshots of these models come from different learners: delete them to retrain"
+            "the snapshots of these models come from different learners, or a new model starts "
+            "mid-topic beside trained ones: run a backfill in a learner of its own "
+            "(streamwise --spec new.toml learn --from-time ...), or delete the snapshots"
         )
 
     def _resume_offsets(self) -> dict[tuple[str, int], int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
@@ -33,7 +34,7 @@ from ingest import dead_letters
 from ingest import replay as replay_mod
 from ingest.producer import publish, run_fleet
 from ingest.simulator import Fleet
-from learner.loop import Learner
+from learner.loop import Learner, StartAt
 from streamwise import logs, registry
 from streamwise import status as stack_status
 from streamwise.adapters.memory import MemoryBroker, MemorySnapshotStore
@@ -86,7 +87,12 @@ def main(
 
 
 def _learner(
-    settings: Settings, bus: Bus, store: object, key: bytes, registry: CollectorRegistry
+    settings: Settings,
+    bus: Bus,
+    store: object,
+    key: bytes,
+    registry: CollectorRegistry,
+    start_at: StartAt | None = None,
 ) -> Learner:
     return Learner(
         settings.model_specs(),
@@ -101,6 +107,7 @@ def _learner(
         poll_timeout_s=settings.learner.poll_timeout_s,
         metrics=LearnerMetrics(registry),
         quality=settings.quality,
+        start_at=start_at,
     )
 
 
@@ -269,16 +276,48 @@ def replay(
 
 
 @app.command()
-def learn(ctx: typer.Context) -> None:
-    """Consume readings, predict -> score -> learn, and snapshot models with their offsets."""
+def learn(
+    ctx: typer.Context,
+    from_time: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"],
+            help="new models start at the first record written at or after this time "
+            "(UTC if no zone): a backfill",
+        ),
+    ] = None,
+    from_offset: Annotated[
+        int | None, typer.Option(min=0, help="new models start at this offset of every partition")
+    ] = None,
+    from_end: Annotated[
+        bool, typer.Option(help="new models learn only records written from now on")
+    ] = False,
+) -> None:
+    """Consume readings, predict -> score -> learn, and snapshot models with their offsets.
+
+    Models that have a snapshot always resume from it; the --from-* options place models that
+    have none yet (default: the beginning of the topic).
+    """
     settings = _settings(ctx)
+    chosen = [o for o in (from_time, from_offset) if o is not None] + ([True] if from_end else [])
+    if len(chosen) > 1:
+        raise _fail(ConfigError("give at most one of --from-time, --from-offset, --from-end"))
+    start_at = None
+    if chosen:
+        when = from_time.replace(tzinfo=from_time.tzinfo or dt.UTC) if from_time else None
+        start_at = StartAt(
+            time_ms=int(when.timestamp() * 1000) if when else None,
+            offset=from_offset,
+            end=from_end,
+        )
     stop = threading.Event()
     _stop_on_signals(stop)
     try:
         if settings.learner.metrics_port:
             start_http_server(settings.learner.metrics_port, addr=settings.learner.metrics_host)
         bus = build_bus(settings)
-        learner = _learner(settings, bus, build_store(settings), settings.snapshot_key(), REGISTRY)
+        store, key = build_store(settings), settings.snapshot_key()
+        learner = _learner(settings, bus, store, key, REGISTRY, start_at)
         learner.start()
         learner.run(stop)
         bus.close()

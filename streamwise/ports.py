@@ -57,6 +57,13 @@ class Bus(Protocol):
         """The next offset that would be written, per subscribed partition."""
         ...
 
+    def offsets_for_time(self, timestamp_ms: int) -> dict[tuple[str, int], int]:
+        """For each subscribed partition, the first offset written at or after the time.
+
+        Partitions with nothing that recent map to their end offset.
+        """
+        ...
+
     def close(self) -> None:
         """Release connections; queued messages are flushed first."""
         ...

@@ -199,6 +199,19 @@ class KafkaBus:
             raise BusError(f"cannot read end offsets: {err}") from err
         return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
 
+    def offsets_for_time(self, timestamp_ms: int) -> dict[tuple[str, int], int]:
+        consumer = self._get_consumer()
+        assigned = list(consumer.assignment())
+        try:
+            found = consumer.offsets_for_times(dict.fromkeys(assigned, timestamp_ms))
+            ends = consumer.end_offsets(assigned)
+        except KafkaError as err:
+            raise BusError(f"cannot look up offsets by time: {err}") from err
+        return {
+            (tp.topic, tp.partition): (hit.offset if hit is not None else ends[tp])
+            for tp, hit in found.items()
+        }
+
     def close(self) -> None:
         try:
             if self._producer is not None:

@@ -110,6 +110,16 @@ class MemoryBus:
         with self.broker.changed:
             return {(t, p): len(self.broker.log(t)[p]) for (t, p) in self._positions}
 
+    def offsets_for_time(self, timestamp_ms: int) -> dict[tuple[str, int], int]:
+        with self.broker.changed:
+            out = {}
+            for topic, partition in self._positions:
+                part = self.broker.log(topic)[partition]
+                out[topic, partition] = next(
+                    (r.offset for r in part if r.timestamp_ms >= timestamp_ms), len(part)
+                )
+            return out
+
     def close(self) -> None:
         self.flush(0.0)
         self._closed = True

@@ -97,3 +97,24 @@ def test_commit_is_accepted_and_poll_on_empty_topic_returns_nothing(make_bus: Bu
     assert bus.poll(max_records=10, timeout_s=0.2) == []
     bus.commit({(topic, 0): 0})
     assert all(v == 0 for v in bus.end_offsets().values())
+
+
+def test_offsets_for_time_finds_the_first_record_written_since(make_bus: BusFactory) -> None:
+    topic = _topic()
+    writer, reader = make_bus(), make_bus()
+    for i in range(5):
+        writer.publish(topic, "dev-1", f"early {i}".encode())
+    writer.flush(30.0)
+    time.sleep(0.05)  # record timestamps are milliseconds: make "since" unambiguous
+    since_ms = int(time.time() * 1000)
+    time.sleep(0.05)
+    for i in range(3):
+        writer.publish(topic, "dev-1", f"late {i}".encode())
+    writer.flush(30.0)
+    reader.subscribe([topic])
+    offsets = reader.offsets_for_time(since_ms)
+    ends = reader.end_offsets()
+    (tp,) = [tp for tp, end in ends.items() if end]  # the one partition dev-1 went to
+    assert offsets[tp] == 5
+    assert all(offsets[other] == 0 for other in ends if other != tp)  # empty partitions
+    assert reader.offsets_for_time(int(time.time() * 1000) + 60_000)[tp] == 8  # the end

@@ -9,12 +9,14 @@ from typing import Any
 import pydantic
 from river import (
     anomaly,
+    bandit,
     base,
     compose,
     drift,
     forest,
     linear_model,
     metrics,
+    model_selection,
     naive_bayes,
     neighbors,
     optim,
@@ -24,7 +26,7 @@ from river import (
 )
 
 from streamwise.errors import SpecError
-from streamwise.spec import DriftSpec, ModelSpec, Param, StepSpec
+from streamwise.spec import DriftSpec, ModelSpec, Param, StepSpec, TuneSpec
 
 #: Allowed estimator name -> River class. Must list exactly ``streamwise.spec.ESTIMATOR_ROLES``.
 ESTIMATORS: dict[str, type] = {
@@ -147,9 +149,36 @@ def build_model(spec: ModelSpec, candidate: str | None = None) -> base.Estimator
     >>> [type(step).__name__ for step in model.steps.values()]
     ['StandardScaler', 'LogisticRegression']
     """
-    pipeline = spec.pipeline if candidate is None else spec.candidate(candidate).pipeline
-    steps = [build_step(step) for step in pipeline]
-    return steps[0] if len(steps) == 1 else compose.Pipeline(*steps)
+    chosen = spec.candidates[0] if candidate is None else spec.candidate(candidate)
+    models = [_pipeline(variant) for variant in chosen.variants()]
+    if chosen.tune is None:
+        return models[0]
+    return _tuned(spec, chosen.tune, models)
+
+
+def _pipeline(steps: list[StepSpec]) -> base.Estimator:
+    built = [build_step(step) for step in steps]
+    return built[0] if len(built) == 1 else compose.Pipeline(*built)
+
+
+def _tuned(spec: ModelSpec, tune: TuneSpec, models: list[base.Estimator]) -> base.Estimator:
+    """River's online model selection over the grid's pipelines, on the selection metric."""
+    metric = METRICS[spec.selection_metric]()
+    regression = spec.task == "regression"
+    if tune.method == "greedy":
+        return model_selection.GreedyRegressor(models, metric)
+    if tune.method == "successive-halving":
+        assert tune.budget is not None
+        halving = (
+            model_selection.SuccessiveHalvingRegressor
+            if regression
+            else model_selection.SuccessiveHalvingClassifier
+        )
+        return halving(models, metric, budget=tune.budget)
+    bandit_selector = (
+        model_selection.BanditRegressor if regression else model_selection.BanditClassifier
+    )
+    return bandit_selector(models, metric, bandit.EpsilonGreedy(tune.epsilon, seed=tune.seed))
 
 
 def build_detector(spec: DriftSpec) -> base.DriftDetector:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 import tomllib
 from pathlib import Path
@@ -115,6 +116,39 @@ class StepSpec(BaseModel):
         return ESTIMATOR_ROLES[self.name]
 
 
+class TuneSpec(BaseModel):
+    """Online hyper-parameter selection over a grid, with River's ``model_selection``.
+
+    ``grid`` maps a parameter path to the values to try: ``"LogisticRegression.l2"``, or
+    ``"LogisticRegression.optimizer.lr"`` for a parameter of a step's optimizer. Every
+    combination becomes one pipeline; ``bandit`` (EpsilonGreedy), ``greedy`` (regression) or
+    ``successive-halving`` (needs ``budget``) picks among them as the stream goes, on the
+    spec's selection metric.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    method: Literal["bandit", "greedy", "successive-halving"] = "bandit"
+    grid: dict[str, list[Param]] = Field(min_length=1)
+    epsilon: float = Field(default=0.1, gt=0, lt=1, description="bandit exploration rate")
+    budget: int | None = Field(default=None, ge=1, description="successive-halving budget")
+    seed: int = 42
+
+    @field_validator("grid")
+    @classmethod
+    def _small_grid(cls, grid: dict[str, list[Param]]) -> dict[str, list[Param]]:
+        size = 1
+        for path, values in grid.items():
+            if len(path.split(".")) not in (2, 3) or not values:
+                raise ValueError(
+                    f"grid: {path!r} must be Step.param or Step.optimizer.param with values"
+                )
+            size *= len(values)
+        if size > 64:
+            raise ValueError(f"grid: {size} combinations; at most 64 are tuned online")
+        return grid
+
+
 class CandidateSpec(BaseModel):
     """One candidate model: a name and its pipeline (transformers, then one final estimator)."""
 
@@ -122,6 +156,38 @@ class CandidateSpec(BaseModel):
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
     pipeline: list[StepSpec] = Field(min_length=1)
+    tune: TuneSpec | None = None
+
+    def variants(self) -> list[list[StepSpec]]:
+        """The pipeline once per combination of the ``tune`` grid (itself if none)."""
+        if self.tune is None:
+            return [self.pipeline]
+        paths = list(self.tune.grid)
+        out = []
+        for values in itertools.product(*(self.tune.grid[p] for p in paths)):
+            steps = list(self.pipeline)
+            for path, value in zip(paths, values, strict=True):
+                steps = _override(steps, path, value)
+            out.append(steps)
+        return out
+
+
+def _override(steps: list[StepSpec], path: str, value: Param) -> list[StepSpec]:
+    step_name, *params = path.split(".")
+    matches = [i for i, step in enumerate(steps) if step.name == step_name]
+    if len(matches) != 1:
+        raise ValueError(f"grid: {path!r} must name exactly one step of the pipeline")
+    i = matches[0]
+    step = steps[i]
+    if len(params) == 1:
+        new = step.model_copy(update={"params": {**step.params, params[0]: value}})
+    else:
+        inner = step.params.get(params[0])
+        if not isinstance(inner, StepSpec):
+            raise ValueError(f"grid: {path!r}: {step_name} has no {params[0]!r} step to tune")
+        tuned = inner.model_copy(update={"params": {**inner.params, params[1]: value}})
+        new = step.model_copy(update={"params": {**step.params, params[0]: tuned}})
+    return [*steps[:i], new, *steps[i + 1 :]]
 
 
 class SelectionSpec(BaseModel):
@@ -355,6 +421,15 @@ class ModelSpec(BaseModel):
             raise ValueError(f"candidates: names must be distinct, got {names}")
         for candidate in self.candidates:
             where = "pipeline" if len(self.candidates) == 1 else f"candidate {candidate.name!r}"
+            if candidate.tune is not None:
+                candidate.variants()  # every grid path names a step (ValueError otherwise)
+                method, budget = candidate.tune.method, candidate.tune.budget
+                if method == "greedy" and self.task != "regression":
+                    raise ValueError(f"{where}: tune method 'greedy' is for regression only")
+                if method == "successive-halving" and budget is None:
+                    raise ValueError(f"{where}: tune method 'successive-halving' needs a budget")
+                if self.task not in ("binary", "multiclass", "regression"):
+                    raise ValueError(f"{where}: tune works for classification and regression")
             *transformers, final = candidate.pipeline
             for step in transformers:
                 if step.role != "transformer":

@@ -17,7 +17,7 @@ SPEC = ModelSpec.parse(
         "task": "forecast",
         "target": "y",
         "forecast": {"horizon": 12},
-        "metrics": ["MAE", "RMSE"],
+        "metrics": ["MAE", "MSE", "RMSE", "R2", "SMAPE"],
         "candidates": [
             {
                 "name": "snarimax",

@@ -16,6 +16,7 @@ from prometheus_client import multiprocess as multiprocess_collector
 
 from api.reloader import ServedModels
 from api.routes import admin, dashboard, feedback, health, metrics, model, predict
+from api.security import ApiKeys
 from streamwise import __version__
 from streamwise.clock import Clock
 from streamwise.errors import (
@@ -23,6 +24,7 @@ from streamwise.errors import (
     ModelNotReady,
     PredictionExpired,
     StreamwiseError,
+    Unauthorized,
     UnknownModel,
     UnknownPrediction,
 )
@@ -38,6 +40,8 @@ log = logging.getLogger(__name__)
 def _status_of(err: StreamwiseError) -> int:
     if isinstance(err, UnknownModel | UnknownPrediction):
         return 404
+    if isinstance(err, Unauthorized):
+        return 401
     if isinstance(err, PredictionExpired):
         return 410
     if isinstance(err, InvalidEvent):
@@ -79,6 +83,7 @@ def create_app(
     catalog: SensorCatalog | None = None,
     outbox: Outbox | None = None,
     multiprocess: bool = False,
+    api_keys: ApiKeys | None = None,
 ) -> FastAPI:
     """Build the API over a snapshot store.
 
@@ -99,6 +104,8 @@ def create_app(
         Publishes operator commands (promote, rollback), served predictions and feedback
         labels; without it the admin endpoints and /feedback answer 503, and predictions
         carry no ``prediction_id``.
+    api_keys
+        Who may predict, send feedback and use the admin endpoints (open if None).
     multiprocess
         Several worker processes serve this app (``API__WORKERS``): /metrics then adds up the
         request metrics of every worker from ``PROMETHEUS_MULTIPROC_DIR``, which must be set
@@ -148,6 +155,7 @@ def create_app(
     app.state.clock = clock
     app.state.max_batch = max_batch
     app.state.outbox = outbox
+    app.state.api_keys = api_keys if api_keys is not None else ApiKeys([], [])
     app.state.prediction_ids = PredictionIds(key)
     app.state.catalog = catalog if catalog is not None else SensorCatalog()
 

@@ -30,6 +30,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from api.app import create_app
+from api.security import ApiKeys
 from ingest import dead_letters
 from ingest import replay as replay_mod
 from ingest.producer import publish, run_fleet
@@ -129,6 +130,11 @@ def _api(
         catalog=settings.quality.catalog(),
         outbox=Outbox(bus, settings.topics) if bus is not None else None,
         multiprocess=multiprocess,
+        api_keys=ApiKeys(
+            [k.get_secret_value() for k in settings.api.keys],
+            [k.get_secret_value() for k in settings.api.admin_keys],
+            settings.api.public_predictions,
+        ),
     )
 
 

@@ -73,3 +73,7 @@ class UnknownPrediction(StreamwiseError):
 
 class PredictionExpired(StreamwiseError):
     """Feedback came after the model stopped waiting for it (``delayed_labels.ttl_seconds``)."""
+
+
+class Unauthorized(StreamwiseError):
+    """A request without a valid API key for what it asks."""

@@ -84,6 +84,17 @@ class ApiSettings(_Section):
     workers: int = Field(
         default=1, ge=1, le=64, description="server processes; /metrics adds up all of them"
     )
+    keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="X-API-Key values for /predict and /feedback (JSON list); none: open",
+    )
+    admin_keys: list[SecretStr] = Field(
+        default_factory=list,
+        description="X-API-Key values for /admin/* (JSON list); they also work as keys",
+    )
+    public_predictions: bool = Field(
+        default=False, description="/predict without a key even when keys are set"
+    )
 
 
 class QualitySettings(_Section):

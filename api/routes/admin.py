@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 
 from api.deps import AppClock, Served
 from api.schemas import CommandAccepted, ErrorBody, PromoteRequest, RollbackRequest, Versions
+from api.security import AdminKey
 from streamwise.errors import BusError, UnknownModel
 from streamwise.events import Command
 from streamwise.registry import new_command
@@ -19,6 +20,7 @@ from streamwise.registry import new_command
 router = APIRouter(tags=["registry"])
 
 ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorBody, "description": "admin keys are set and none was given"},
     404: {"model": ErrorBody, "description": "unknown model, candidate or version"},
     503: {"model": ErrorBody, "description": "store or bus unavailable"},
 }
@@ -56,6 +58,7 @@ def _send(request: Request, command: Command) -> CommandAccepted:
     status_code=202,
     response_model=CommandAccepted,
     responses=ERRORS,
+    dependencies=[AdminKey],
 )
 def promote(
     model_id: str, body: PromoteRequest, request: Request, served: Served, clock: AppClock
@@ -78,6 +81,7 @@ def promote(
     status_code=202,
     response_model=CommandAccepted,
     responses=ERRORS,
+    dependencies=[AdminKey],
 )
 def rollback(
     model_id: str, body: RollbackRequest, request: Request, served: Served, clock: AppClock

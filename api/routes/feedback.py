@@ -14,12 +14,14 @@ from fastapi import APIRouter
 
 from api.deps import AppClock, AppOutbox, Ids, Served
 from api.schemas import ErrorBody, FeedbackAccepted, FeedbackInput
+from api.security import ClientKey
 from streamwise.errors import BusError, InvalidEvent, PredictionExpired, UnknownPrediction
 from streamwise.events import Label
 
-router = APIRouter(tags=["predict"])
+router = APIRouter(tags=["predict"], dependencies=[ClientKey])
 
 ERRORS: dict[int | str, dict[str, object]] = {
+    401: {"model": ErrorBody, "description": "API keys are set and none valid was given"},
     404: {"model": ErrorBody, "description": "a prediction id this deployment never issued"},
     410: {"model": ErrorBody, "description": "the model no longer waits for this prediction"},
     422: {"model": ErrorBody, "description": "a value the model cannot learn"},

@@ -20,17 +20,19 @@ from api.schemas import (
     PredictInput,
     Prediction,
 )
+from api.security import ClientKey
 from streamwise.errors import InvalidEvent
 from streamwise.events import Reading, ServedPrediction
 from streamwise.feedback import Outbox, PredictionIds
 from streamwise.quality import SensorCatalog
 
-router = APIRouter(tags=["predict"])
+router = APIRouter(tags=["predict"], dependencies=[ClientKey])
 log = logging.getLogger(__name__)
 
 ERRORS: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorBody, "description": "unknown model"},
     413: {"model": ErrorBody, "description": "batch larger than STREAMWISE_API__MAX_BATCH"},
+    401: {"model": ErrorBody, "description": "API keys are set and none valid was given"},
     422: {"model": ErrorBody, "description": "a value the model cannot use"},
     503: {"model": ErrorBody, "description": "no snapshot of the model loaded yet"},
 }

@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
+from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -13,10 +15,12 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from prometheus_client import CollectorRegistry
 from prometheus_client import multiprocess as multiprocess_collector
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.reloader import ServedModels
 from api.routes import admin, dashboard, feedback, health, metrics, model, predict
-from api.security import ApiKeys
+from api.schemas import ErrorBody
+from api.security import ApiKeys, enforced_only
 from streamwise import __version__
 from streamwise.clock import Clock
 from streamwise.errors import (
@@ -148,6 +152,8 @@ def create_app(
         summary="Live predictions and rolling metrics of models learning from sensor streams.",
         lifespan=lifespan,
         generate_unique_id_function=lambda route: route.name if isinstance(route, APIRoute) else "",
+        # Any request body may fail to parse as JSON: FastAPI answers 400 before validating.
+        responses={400: {"model": ErrorBody, "description": "a body that is not valid JSON"}},
     )
     app.state.served = served
     app.state.metrics = api_metrics
@@ -165,6 +171,15 @@ def create_app(
             {"error": type(err).__name__, "detail": str(err)}, status_code=_status_of(err)
         )
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, err: StarletteHTTPException) -> JSONResponse:
+        # Starlette's own errors (a body that is not JSON, an unknown path) in our error shape.
+        return JSONResponse(
+            {"error": HTTPStatus(err.status_code).phrase.replace(" ", ""), "detail": err.detail},
+            status_code=err.status_code,
+            headers=err.headers,
+        )
+
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, err: RequestValidationError) -> JSONResponse:
         # FastAPI's default echoes the input back, and a NaN in it cannot be encoded as JSON.
@@ -177,6 +192,14 @@ def create_app(
         )
 
     routers = (predict.router, feedback.router, model.router, admin.router, health.router)
+    default_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = enforced_only(default_openapi(), app.state.api_keys)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     for router in (*routers, metrics.router):
         app.include_router(router)
     app.include_router(dashboard.router)

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from streamwise.events import Name, Value
+
+
+def _iso_only(value: object) -> object:
+    # Pydantic would take a number as Unix time; the schema (and users) say ISO 8601 text.
+    if value is not None and not isinstance(value, str | dt.datetime):
+        raise ValueError("expected an ISO 8601 time with its zone, e.g. 2026-11-25T10:00:00Z")
+    return value
+
+
+IsoTime = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
 
 
 class PredictInput(BaseModel):
@@ -31,7 +42,7 @@ class PredictInput(BaseModel):
     )
 
     device_id: Name = "unknown"
-    ts: AwareDatetime | None = None
+    ts: IsoTime | None = None
     values: dict[Name, Value] = Field(min_length=1, max_length=256)
     units: dict[Name, Name] = Field(
         default_factory=dict, description="per value; converted to the catalog's units"
@@ -86,7 +97,7 @@ class FeedbackInput(BaseModel):
 
     prediction_id: str = Field(min_length=1, max_length=256)
     value: Value = Field(description="the ground truth: a class label or a number")
-    ts: AwareDatetime | None = Field(default=None, description="when it was known; default now")
+    ts: IsoTime | None = Field(default=None, description="when it was known; default now")
 
 
 class FeedbackAccepted(BaseModel):

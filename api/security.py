@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
@@ -47,6 +47,28 @@ class ApiKeys:
         if given is None or not _matches(given.encode(), allowed):
             who = "an admin key" if admin else "an API key"
             raise Unauthorized(f"this endpoint needs {who} in X-API-Key")
+
+
+def enforced_only(schema: dict[str, Any], keys: ApiKeys) -> dict[str, Any]:
+    """Drop the key requirement from operations this configuration leaves open.
+
+    The routes always carry the dependency; the schema must say what is actually enforced, so
+    that clients (and schema-driven tests) know when a key is needed.
+    """
+    still_used = False
+    for path, operations in schema.get("paths", {}).items():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "security" not in operation:
+                continue
+            public = keys.public_predictions and path.startswith(("/predict", "/forecast"))
+            is_open = keys.admin_open if path.startswith("/admin") else keys.clients_open
+            if is_open or public:
+                del operation["security"]
+            else:
+                still_used = True
+    if not still_used:
+        schema.get("components", {}).pop("securitySchemes", None)
+    return schema
 
 
 def _matches(given: bytes, allowed: list[bytes]) -> bool:

@@ -6,9 +6,14 @@ from fastapi import APIRouter
 
 from api.deps import ModelQuery, Served
 from api.reloader import ServedModel
-from api.schemas import CandidateInfo, ModelInfo, Selection, SilentDevices, StreamProfile
+from api.schemas import CandidateInfo, ErrorBody, ModelInfo, Selection, SilentDevices, StreamProfile
 
 router = APIRouter(tags=["models"])
+
+ERRORS: dict[int | str, dict[str, object]] = {
+    404: {"model": ErrorBody, "description": "unknown model"},
+    503: {"model": ErrorBody, "description": "no snapshot of the model loaded yet"},
+}
 
 
 def _info(served: ServedModel) -> ModelInfo:
@@ -51,7 +56,7 @@ def _info(served: ServedModel) -> ModelInfo:
     )
 
 
-@router.get("/model", operation_id="get_model", response_model=ModelInfo)
+@router.get("/model", operation_id="get_model", response_model=ModelInfo, responses=ERRORS)
 def get_model(
     served: Served,
     model: ModelQuery = None,
@@ -66,7 +71,7 @@ def list_models(served: Served) -> list[ModelInfo]:
     return [_info(m) for m in served.all()]
 
 
-@router.get("/profile", operation_id="get_profile", response_model=StreamProfile)
+@router.get("/profile", operation_id="get_profile", response_model=StreamProfile, responses=ERRORS)
 def get_profile(
     served: Served,
     model: ModelQuery = None,
@@ -82,7 +87,9 @@ def get_profile(
     return StreamProfile(model_id=target.spec.model_id, model_version=target.snap.version, **report)
 
 
-@router.get("/devices/silent", operation_id="silent_devices", response_model=SilentDevices)
+@router.get(
+    "/devices/silent", operation_id="silent_devices", response_model=SilentDevices, responses=ERRORS
+)
 def silent_devices(
     served: Served,
     model: ModelQuery = None,

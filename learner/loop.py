@@ -24,6 +24,7 @@ from streamwise.errors import (
     InvalidEvent,
     OffsetsOutOfRange,
     SnapshotConflict,
+    StoreError,
     StreamwiseError,
 )
 from streamwise.events import (
@@ -121,6 +122,7 @@ class Learner:
         self.slots: list[ModelSlot] = []
         self._model_ids = {spec.model_id for spec in self._specs}
         self._since_checkpoint = 0
+        self._store_down = False
         self._exported: dict[tuple[str, tuple[str, ...]], int] = {}
         self._dlq_counters: dict[str, Any] = {}
 
@@ -225,8 +227,32 @@ class Learner:
             self._metrics.batch_records.observe(len(records))
             self._export()
         if self._policy.due(self._since_checkpoint, idle=not records):
-            self.checkpoint()
+            self._checkpoint_or_carry_on()
         return len(records)
+
+    def _checkpoint_or_carry_on(self) -> None:
+        """A periodic checkpoint; if the store is down, learning goes on and it is retried.
+
+        Nothing is lost meanwhile: the models stay in memory, and the next checkpoint that
+        succeeds covers everything since the last one (a crash before then replays it).
+        """
+        try:
+            self.checkpoint()
+        except StoreError as err:
+            self._policy.done()  # retry after every_seconds, not on every poll
+            if self._metrics is not None:
+                for slot in self.slots:
+                    self._metrics.snapshots.labels(slot.spec.model_id, "error").inc()
+            if not self._store_down:
+                log.warning(
+                    "snapshot store unavailable; learning goes on, retrying",
+                    extra={"error": str(err)},
+                )
+            self._store_down = True
+        else:
+            if self._store_down:
+                log.info("snapshot store back; snapshots saved again")
+            self._store_down = False
 
     def _process(self, record: Record) -> None:
         if record.topic == self._topics.control:
@@ -622,7 +648,10 @@ class Learner:
         # Only a clean stop checkpoints: after an unexpected error the state may be half-updated,
         # and the last snapshot plus replay from its offsets is the recovery.
         if self._since_checkpoint:
-            self.checkpoint()
+            try:
+                self.checkpoint()
+            except StoreError as err:  # the last snapshot plus replay recovers what this held
+                log.error("final snapshot failed: store unavailable", extra={"error": str(err)})
 
 
 def _outcomes(slot: ModelSlot) -> dict[str, int]:

@@ -42,7 +42,7 @@ class LearnerMetrics:
         )
         self.snapshots = Counter(
             "streamwise_learner_snapshots_total",
-            "Snapshots written, by outcome (saved, conflict).",
+            "Snapshots written, by outcome (saved, conflict, error: store unavailable).",
             ["model", "outcome"],
             registry=registry,
         )

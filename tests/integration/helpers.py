@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import httpx
+import pytest
 
 from learner.loop import Learner
 from streamwise import snapshot
@@ -20,7 +22,7 @@ from streamwise.adapters.kafka import KafkaBus
 from streamwise.adapters.redis import RedisSnapshotStore
 from streamwise.clock import SystemClock
 from streamwise.spec import ModelSpec
-from tests.conftest import Services
+from tests.conftest import IN_CI, Services
 
 T = TypeVar("T")
 
@@ -126,3 +128,49 @@ def wait_ready(client: httpx.Client, timeout_s: float = 60) -> None:
             return False
 
     wait_for(ready, timeout_s, "the API to be ready")
+
+
+@contextmanager
+def own_redis(
+    tmp_path: Path, port: int | None = None
+) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """A Redis of this test's own (no persistence), so that stopping it disturbs no other test."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if IN_CI:
+            pytest.fail("redis-server is not installed (scripts/services.sh up installs it)")
+        pytest.skip("redis-server is not installed")
+    port = port or free_port()
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: _answers(port), 10, "the test's Redis to start")
+        yield proc, port
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False

@@ -4,66 +4,18 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.conftest import IN_CI, Services
-from tests.integration.helpers import cli, free_port, wait_for, wait_ready
+from tests.conftest import Services
+from tests.integration.helpers import cli, free_port, own_redis, wait_for, wait_ready
 
 pytestmark = pytest.mark.integration
-
-
-@contextmanager
-def own_redis(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    """A Redis of this test's own, so that stopping it disturbs no other test."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if IN_CI:
-            pytest.fail("redis-server is not installed (scripts/services.sh up installs it)")
-        pytest.skip("redis-server is not installed")
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for(lambda: _answers(port), 10, "the test's Redis to start")
-        yield proc, port
-    finally:
-        proc.kill()
-        proc.wait()
-
-
-def _answers(port: int) -> bool:
-    import socket
-
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
 
 
 def status(services: Services, env: dict[str, str]) -> tuple[int, dict[str, Any]]:

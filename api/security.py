@@ -44,7 +44,7 @@ class ApiKeys:
         if self.admin_open if admin else self.clients_open:
             return
         allowed = self._admin if admin else self._clients
-        if given is None or not _matches(given.encode(), allowed):
+        if given is None or not _matches(given.encode("utf-8", "surrogatepass"), allowed):
             who = "an admin key" if admin else "an API key"
             raise Unauthorized(f"this endpoint needs {who} in X-API-Key")
 

@@ -51,6 +51,8 @@ class PredictionIds:
 
     def verify(self, token: str) -> PredictionId | None:
         """The id's parts if this deployment issued it, else None."""
+        if not token.isascii():  # every id issued here is ASCII; compare_digest needs it too
+            return None
         body, _, signature = token.rpartition(".")
         if not body or not hmac.compare_digest(signature, self._sign(body)):
             return None

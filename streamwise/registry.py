@@ -27,9 +27,9 @@ def load(
     """A verified snapshot of a model (the latest by default)."""
     stored = store.load(model_id, version)
     if stored is None:
-        which = f"version {version}" if version is not None else "any snapshot"
+        which = f"no version {version}" if version is not None else "no snapshot"
         raise ModelNotReady(
-            f"{model_id!r} has no {which} in the store; retained: {store.versions(model_id)}"
+            f"{model_id!r} has {which} in the store; retained: {store.versions(model_id)}"
         )
     return snapshot.decode(stored.blob, key)
 

@@ -464,7 +464,10 @@ class ModelSpec(BaseModel):
         if (self.task == "forecast") != (self.forecast is not None):
             raise ValueError("forecast: required for a forecast task, and only there")
         if self.task == "forecast" and (
-            self.holdout or self.delayed_labels or self.drift or len(self.pipeline) > 1
+            self.holdout
+            or self.delayed_labels
+            or self.drift
+            or any(len(c.pipeline) > 1 for c in self.candidates)
         ):
             raise ValueError(
                 "forecast: one forecaster per candidate, without holdout, delayed_labels or drift"

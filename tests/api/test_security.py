@@ -105,3 +105,11 @@ def test_no_other_string_opens_it(guess: str) -> None:
             assert guess not in allowed
         else:
             assert guess in allowed
+
+
+def test_prediction_ids_with_any_characters_are_just_unknown() -> None:
+    from streamwise.feedback import PredictionIds
+
+    ids = PredictionIds(KEY)
+    assert ids.verify("faults.1.2.é") is None
+    assert ids.verify("\udcff.1.2.3") is None

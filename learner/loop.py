@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,6 +123,8 @@ class Learner:
         self._model_ids = {spec.model_id for spec in self._specs}
         self._since_checkpoint = 0
         self._store_down = False
+        #: Partitions rewound to a command that must wait (store down), for this batch.
+        self._rewound: set[tuple[str, int]] = set()
         self._exported: dict[tuple[str, tuple[str, ...]], int] = {}
         self._dlq_counters: dict[str, Any] = {}
 
@@ -153,7 +155,15 @@ class Learner:
         if any(spec.delayed_labels is not None for spec in self._specs):
             topics += [self._topics.labels, self._topics.predictions]
         self._bus.subscribe(topics)
+        ends = self._bus.end_offsets()
+        for slot in self.slots:
+            # Offsets of a topic no longer read (no spec has delayed labels any more) are moot.
+            for tp in [tp for tp in slot.next_offsets if tp[0] not in topics]:
+                del slot.next_offsets[tp]
         fresh = [slot for slot in self.slots if slot.version is None]
+        for slot in fresh:
+            # Commands are for models that exist: a new (or reset) one skips past ones.
+            slot.next_offsets.update({tp: o for tp, o in ends.items() if tp[0] == topics[1]})
         if fresh and self._start_at is not None:
             begin = self._start_at.offsets(self._bus, self._topics.readings)
             for slot in fresh:
@@ -171,11 +181,18 @@ class Learner:
         if any(slot.version is None for slot in self.slots):
             # The API is ready only once a model exists; publish the untrained one right away.
             self.checkpoint()
+        promoting = [slot for slot in self.slots if slot.promotion is not None]
+        if promoting:  # decided just before a crash: applied where it was decided
+            self._promote(promoting)
 
     def _check_offsets_exist(self, resume: dict[tuple[str, int], int]) -> None:
         # A snapshot past the end of its partition means the topic was deleted and recreated
         # (or truncated): resuming would silently skip every new record below the old offsets.
         ends = self._bus.end_offsets()
+        settings_of = {
+            getattr(self._topics, name): f"STREAMWISE_TOPICS__{name.upper()}"
+            for name in type(self._topics).model_fields
+        }
         beyond = {
             tp: (offset, ends.get(tp, 0))
             for tp, offset in resume.items()
@@ -186,7 +203,8 @@ class Learner:
             raise OffsetsOutOfRange(
                 f"snapshots resume {topic}/{partition} at offset {offset}, but the partition ends "
                 f"at {end}: the topic was recreated or truncated. Delete the models' snapshots to "
-                "retrain from the new topic, or point STREAMWISE_TOPICS__READINGS at the original"
+                f"retrain from the new topic, or point {settings_of.get(topic, 'its setting')} "
+                "at the original"
             )
 
     def _restore_stream(
@@ -219,8 +237,10 @@ class Learner:
         """Poll and process one batch, checkpoint if due. Returns the number of records."""
         records = self._bus.poll(self._max_poll_records, self._poll_timeout_s)
         started = time.perf_counter()
+        self._rewound.clear()
         for record in records:
             self._process(record)
+        self._log_lifecycle()
         self._since_checkpoint += len(records)
         if self._metrics is not None and records:
             self._metrics.batch_seconds.observe(time.perf_counter() - started)
@@ -340,76 +360,116 @@ class Learner:
             self._dead_letter(record, rejection)
 
     def _promote(self, slots: list[ModelSlot]) -> None:
-        # The version before a promotion is kept: it is what a rollback returns to.
+        """Apply pending automatic promotions, the version just before each one kept.
+
+        With the store down they stay pending (and in the snapshot), applied once it is back.
+        """
+        if self._store_down:
+            return
         ids = {slot.spec.model_id for slot in slots}
-        self.checkpoint(keep=ids, reason="before promotion")
+        try:
+            self.checkpoint(keep=ids, reason="before promotion")
+        except StoreError:
+            self._store_down = True
+            return
         for slot in slots:
             assert slot.promotion is not None
             reason, name = slot.promotion
             slot.promote(name, reason, slot.last_event_ts, previous_version=slot.version)
-            self._lifecycle_logged(slot)
-        self.checkpoint(affected=ids, reason="promotion")
+        try:
+            self.checkpoint(affected=ids, reason="promotion")
+        except StoreError:
+            self._store_down = True  # promoted in memory; the next checkpoint saves it
 
     def _control(self, record: Record) -> None:
-        """Apply an operator's command at its place in the stream, between two snapshots."""
+        """Apply an operator's command at its place in the stream, between two snapshots.
+
+        The version saved just before is kept (a rollback may return to it). If the store is
+        down, the command waits: the bus is rewound to it and it is read again later.
+        """
         tp = (record.topic, record.partition)
+        if tp in self._rewound:
+            return  # an earlier command of this partition waits: keep their order
         try:
             command: Command | None = decode_command(record.value)
         except InvalidEvent as err:
             command, rejection = None, err.with_traceback(None)
         else:
             rejection = None
-        targets = [
-            slot
-            for slot in self.slots
-            if record.offset >= slot.next_offsets.get(tp, 0)
-            and command is not None
-            and command.model_id == slot.spec.model_id
-        ]
-        if targets:
-            # Saved before the command moves the position: what a rollback may come back to.
-            self.checkpoint(
-                keep={s.spec.model_id for s in targets}, reason=f"before {command.action}"
-            )
-        self.position[tp] = record.offset + 1
-        for slot in targets:
+        target = next(
+            (
+                slot
+                for slot in self.slots
+                if command is not None
+                and command.model_id == slot.spec.model_id
+                and record.offset >= slot.next_offsets.get(tp, 0)
+            ),
+            None,
+        )
+        apply, refusal = None, None
+        if target is not None:
             assert command is not None
-            self._apply(slot, command)
+            try:
+                if self._store_down:
+                    raise StoreError("the snapshot store is unavailable")
+                apply = self._plan(target, command)
+                self.checkpoint(keep={target.spec.model_id}, reason=f"before {command.action}")
+            except StoreError:
+                self._store_down = True
+                self._bus.seek({tp: record.offset})
+                self._rewound.add(tp)
+                return
+            except StreamwiseError as err:
+                refusal = str(err)
+        self.position[tp] = record.offset + 1
+        if target is not None:
+            assert command is not None
+            detail = {
+                "request_id": command.request_id,
+                "requested_at": command.requested_at.timestamp(),
+            }
+            if apply is not None:
+                apply(detail)
+                self._command_done(command, "applied", "")
+            else:
+                target.refuse(command.action, refusal or "", **detail)
+                self._command_done(command, "refused", refusal or "")
         for slot in self.slots:
             if record.offset >= slot.next_offsets.get(tp, 0):
                 slot.next_offsets[tp] = record.offset + 1
         if rejection is not None:
             self._dead_letter(record, rejection)
-        if command is not None and not targets and command.model_id not in self._model_ids:
-            self._command_done(command, "refused", f"no model {command.model_id!r} here")
-        if targets:
+        if command is not None and command.model_id not in self._model_ids:
+            # Another learner may train it: not an error here.
+            self._command_done(command, "ignored", f"no model {command.model_id!r} here")
+        if target is not None:
             assert command is not None
-            self.checkpoint(affected={s.spec.model_id for s in targets}, reason=command.action)
+            reason = command.action if apply is not None else f"refused {command.action}"
+            try:
+                self.checkpoint(affected={target.spec.model_id}, reason=reason)
+            except StoreError:
+                self._store_down = True  # applied in memory; the next checkpoint saves it
 
-    def _apply(self, slot: ModelSlot, command: Command) -> None:
-        detail = {
-            "request_id": command.request_id,
-            "requested_at": command.requested_at.timestamp(),
-        }
-        try:
-            if command.action == "promote":
-                assert command.candidate is not None
-                slot.spec.candidate(command.candidate)  # raises SpecError if unknown
-                if command.candidate == slot.champion:
-                    raise StreamwiseError(f"{command.candidate!r} is already the champion")
-                slot.promote(
-                    command.candidate, "manual", slot.last_event_ts, slot.version, **detail
-                )
-            else:
-                slot.roll_back(
-                    self._rollback_target(slot, command.to_version), slot.last_event_ts, **detail
-                )
-        except StreamwiseError as err:
-            slot.refuse(command.action, str(err), **detail)
-            self._command_done(command, "refused", str(err))
-        else:
-            self._command_done(command, "applied", "")
-        self._lifecycle_logged(slot)
+    def _plan(self, slot: ModelSlot, command: Command) -> Callable[[dict[str, Any]], None]:
+        """Check a command against the model; what applying it does (StreamwiseError: refused)."""
+        if command.action == "promote":
+            name = command.candidate
+            assert name is not None
+            slot.spec.candidate(name)  # SpecError if the spec has no such candidate
+            if name == slot.champion:
+                raise StreamwiseError(f"{name!r} is already the champion")
+
+            def promote(detail: dict[str, Any]) -> None:
+                # slot.version is read now: the version saved just before, kept for rollback.
+                slot.promote(name, "manual", slot.last_event_ts, slot.version, **detail)
+
+            return promote
+        target = self._rollback_target(slot, command.to_version)
+
+        def roll_back(detail: dict[str, Any]) -> None:
+            slot.roll_back(target, slot.last_event_ts, **detail)
+
+        return roll_back
 
     def _rollback_target(self, slot: ModelSlot, version: int | None) -> snapshot.Snapshot:
         model_id = slot.spec.model_id
@@ -428,7 +488,7 @@ class Learner:
     def _command_done(self, command: Command, outcome: str, detail: str) -> None:
         if self._metrics is not None:
             self._metrics.commands.labels(command.action, outcome).inc()
-        level = logging.INFO if outcome == "applied" else logging.ERROR
+        level = {"applied": logging.INFO, "ignored": logging.DEBUG}.get(outcome, logging.ERROR)
         log.log(
             level,
             f"command {outcome}",
@@ -440,11 +500,11 @@ class Learner:
             },
         )
 
-    def _lifecycle_logged(self, slot: ModelSlot) -> None:
-        if slot.lifecycle:
-            log.info(
-                "model lifecycle", extra={"model_id": slot.spec.model_id, **slot.lifecycle[-1]}
-            )
+    def _log_lifecycle(self) -> None:
+        for slot in self.slots:
+            while slot.new_events:
+                event = slot.new_events.pop(0)
+                log.info("model lifecycle", extra={"model_id": slot.spec.model_id, **event})
 
     def _dead_letter(self, record: Record, rejection: InvalidEvent) -> None:
         letter = dead_letter(record, rejection, self._clock.now())
@@ -655,10 +715,12 @@ class Learner:
 
 
 def _outcomes(slot: ModelSlot) -> dict[str, int]:
+    # Each a running total that only grows: a Prometheus counter per outcome.
     return {
         "learned": slot.events_learned,
         "held_out": slot.events_held_out,
-        "unlabelled": slot.events_seen - slot.events_learned - slot.events_held_out,
+        "unlabelled": slot.events_unlabelled,
+        "awaiting_label": slot.events_awaiting,
         "rejected": slot.events_rejected,
     }
 

@@ -143,6 +143,11 @@ class ModelSlot:
     counts: dict[str, int] = field(default_factory=dict)
     #: A promotion decided while learning, applied by the learner between two snapshots.
     promotion: tuple[str, str] | None = None
+    #: Readings with no label and nothing waiting for one; readings waiting for a label.
+    events_unlabelled: int = 0
+    events_awaiting: int = 0
+    #: Lifecycle events not logged yet (the learner logs and clears them; not in snapshots).
+    new_events: list[dict[str, Any]] = field(default_factory=list)
     #: Forecasting: the last ``horizon`` (x, y) of the series, not yet learned.
     series: deque[tuple[dict[str, Any], Any]] | None = None
     #: Readings waiting for a delayed label: event id -> (event time, x, predictions asked).
@@ -192,6 +197,9 @@ class ModelSlot:
             preparer=Preparer(spec, snap.prepare_state),
             lifecycle=list(snap.lifecycle),
             counts=dict(snap.lifecycle_counts),
+            promotion=snap.pending_promotion,
+            events_unlabelled=snap.events_unlabelled,
+            events_awaiting=snap.events_awaiting,
             pending=OrderedDict(snap.pending_labels) if spec.delayed_labels else None,
             series=deque(snap.series) if spec.forecast is not None else None,
         )
@@ -232,6 +240,9 @@ class ModelSlot:
             learned = True
         elif self.pending is not None:
             self._wait_for_label(reading.event_id, x, predictions, prepared.ts)
+            self.events_awaiting += 1
+        else:
+            self.events_unlabelled += 1
         self.preparer.commit(prepared)  # only now does the reading join the per-device state
         return learned
 
@@ -253,6 +264,7 @@ class ModelSlot:
         self.last_event_ts = prepared.ts
         self.preparer.commit(prepared)
         if y is None:
+            self.events_unlabelled += 1
             return False
         horizon = self.spec.forecast.horizon
         self.series.append((prepared.x, y))
@@ -498,6 +510,7 @@ class ModelSlot:
     def _record(self, kind: str, ts: float | None, **detail: Any) -> None:
         event = {"kind": kind, "at_event": self.events_learned, "event_ts": ts, **detail}
         self.lifecycle = [*self.lifecycle[-(LIFECYCLE_KEPT - 1) :], event]
+        self.new_events.append(event)
 
     def _count(self, key: str) -> None:
         self.counts[key] = self.counts.get(key, 0) + 1
@@ -525,6 +538,9 @@ class ModelSlot:
             candidates=candidates,
             lifecycle=list(self.lifecycle),
             lifecycle_counts=dict(self.counts),
+            pending_promotion=self.promotion,
+            events_unlabelled=self.events_unlabelled,
+            events_awaiting=self.events_awaiting,
             pending_labels=list(self.pending.items()) if self.pending is not None else [],
             series=list(self.series) if self.series is not None else [],
         )

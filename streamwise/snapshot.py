@@ -149,6 +149,10 @@ class Snapshot:
     pending_labels: list[tuple[str, Any]] = field(default_factory=list)
     #: Forecasting: the series values read but not learned yet (the last ``horizon``).
     series: list[tuple[dict[str, Any], Any]] = field(default_factory=list)
+    #: An automatic promotion decided but not applied yet: (reason, candidate).
+    pending_promotion: tuple[str, str] | None = None
+    events_unlabelled: int = 0
+    events_awaiting: int = 0
     #: Why this version exists: ``{"parent": version, "reason": ...}``.
     lineage: dict[str, Any] = field(default_factory=dict)
 

@@ -23,7 +23,8 @@ class LearnerMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.events = Counter(
             "streamwise_learner_events_total",
-            "Records consumed per model, by outcome (learned, held_out, unlabelled, rejected).",
+            "Records consumed per model, by outcome "
+            "(learned, held_out, unlabelled, awaiting_label, rejected).",
             ["model", "outcome"],
             registry=registry,
         )

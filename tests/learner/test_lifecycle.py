@@ -237,8 +237,9 @@ def test_refused_commands_change_nothing_but_say_why(bad: Command, reason: str) 
 def test_malformed_commands_are_dead_lettered_and_other_models_ignore_commands() -> None:
     broker, store = MemoryBroker(partitions=1), MemorySnapshotStore()
     send(broker, *flip_stream(50, 0))
-    send(broker, b"{not a command", command(action="promote", model_id="other", candidate="x"))
     learner = make_learner(broker, store, FLIP_SPEC)
+    drain(learner)
+    send(broker, b"{not a command", command(action="promote", model_id="other", candidate="x"))
     drain(learner)
     learner.checkpoint()  # dead letters are flushed by a checkpoint
     letters = [DeadLetter.model_validate_json(r.value) for r in broker.log(TOPICS.dead_letters)[0]]
@@ -315,3 +316,51 @@ def test_holdout_events_are_scored_never_learned_and_progressive_metrics_match_r
     assert values["cumulative"] == {n: m.get() for n, m in progressive.items()}
     assert values["holdout"] == {n: m.get() for n, m in holdout.items()}
     assert set(values) == {"cumulative", "rolling", "holdout", "holdout_rolling"}
+
+
+def test_a_new_model_skips_commands_sent_before_it_existed() -> None:
+    broker, store = MemoryBroker(partitions=1), MemorySnapshotStore()
+    send(broker, *flip_stream(50, 0), command(action="promote", model_id="flip", candidate="fast"))
+    learner = make_learner(broker, store, FLIP_SPEC)
+    drain(learner)
+    assert learner.slots[0].champion == "slow" and learner.slots[0].lifecycle == []
+
+
+def test_a_refused_command_keeps_no_version() -> None:
+    broker, store = MemoryBroker(partitions=1), MemorySnapshotStore(keep_versions=2)
+    send(broker, *flip_stream(50, 0))
+    learner = make_learner(broker, store, FLIP_SPEC)
+    drain(learner)
+    send(broker, command(action="promote", model_id="flip", candidate="nope"))
+    drain(learner)
+    for _ in range(3):
+        learner.checkpoint()
+    assert len(store.versions("flip")) == 2  # nothing kept for a command that changed nothing
+    assert latest(store).lifecycle[-1]["kind"] == "refused"
+
+
+def test_a_promotion_decided_before_a_crash_is_applied_where_it_was_decided() -> None:
+    broker = MemoryBroker(partitions=1)
+    send(broker, *flip_stream(1500, 1500))
+    reference = make_learner(broker, MemorySnapshotStore(), FLIP_SPEC)
+    drain(reference)
+    (promotion,) = [e for e in reference.slots[0].lifecycle if e["kind"] == "promotion"]
+
+    class CrashAfterKeeping(MemorySnapshotStore):
+        """Dies right after the version before a promotion is saved (before the switch)."""
+
+        def save(self, *args: object, keep: bool = False, **kwargs: object) -> None:
+            super().save(*args, keep=keep, **kwargs)  # type: ignore[arg-type]
+            if keep:
+                raise KeyboardInterrupt
+
+    store = CrashAfterKeeping()
+    crashing = make_learner(broker, store, FLIP_SPEC)
+    with pytest.raises(KeyboardInterrupt):
+        drain(crashing)
+    store.__class__ = MemorySnapshotStore  # the process is gone; the store remains
+    resumed = make_learner(broker, store, FLIP_SPEC)
+    drain(resumed)
+    (again,) = [e for e in resumed.slots[0].lifecycle if e["kind"] == "promotion"]
+    assert again["at_event"] == promotion["at_event"]
+    assert resumed.slots[0].board.values() == reference.slots[0].board.values()

@@ -154,7 +154,7 @@ def test_wrongly_typed_values_are_dead_lettered_per_model_and_nothing_else_is_lo
     learner.checkpoint()
     (slot,) = learner.slots
     assert (slot.events_learned, slot.events_rejected) == (5, 2)
-    assert slot.next_offsets == {(TOPICS.readings, 0): 7}
+    assert slot.next_offsets[TOPICS.readings, 0] == 7
     reader = MemoryBus(broker)
     reader.subscribe([TOPICS.dead_letters])
     reasons = [DeadLetter.model_validate_json(r.value).reason for r in reader.poll(10, 0.0)]

@@ -135,3 +135,29 @@ def test_pending_readings_are_bounded() -> None:
     (slot,) = learner.slots
     assert list(slot.pending or {}) == ["q2", "q3", "q4"]
     assert slot.counts == {"labels:evicted": 2}
+
+
+def test_variable_delays_with_a_time_moment_score_exactly_like_river() -> None:
+    """Labels revealed after a delay that differs per reading, so they come out of order."""
+
+    def delay(x: dict, y: object) -> float:
+        return float(int(x["t"]) * 7919 % 97 + 1)  # 1 … 97 seconds, shuffled
+
+    rows = [
+        ({**x, "t": float(i)}, y) for i, (x, y) in enumerate(replay.load_dataset("river:Phishing"))
+    ]
+    broker = MemoryBroker(partitions=1)
+    feed = Feed(broker)
+    learner = make_learner(broker, MemorySnapshotStore(), SPEC, every_events=10**9)
+    for i, x, y in stream.simulate_qa(rows, moment="t", delay=delay):
+        if y is None:
+            feed(learner, question(i, x, T0 + dt.timedelta(seconds=x["t"])))
+        else:
+            revealed = T0 + dt.timedelta(seconds=x["t"] + delay(x, y))
+            feed(learner, answer(i, y, revealed))
+    ours = learner.slots[0].board.values()["cumulative"]
+    for name in SPEC.metrics:
+        river = evaluate.progressive_val_score(
+            rows, build_model(SPEC), METRICS[name](), moment="t", delay=delay
+        )
+        assert ours[name] == river.get(), name

@@ -422,3 +422,10 @@ def test_prometheus_config_is_valid() -> None:
         timeout=30,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_readme_explains_every_exported_metric() -> None:
+    """The README's Prometheus table names each family the system exports."""
+    readme = (OPERATIONS_DOC.parents[1] / "README.md").read_text()
+    missing = sorted(name for name in exported_families() if f"`{name}`" not in readme)
+    assert missing == [], "exported but not in the README's Prometheus table"

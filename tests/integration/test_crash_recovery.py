@@ -104,7 +104,10 @@ def test_killed_learner_resumes_to_the_same_model_as_an_uninterrupted_run(
         snap = resumed[slot.spec.model_id]
         assert snap is not None
         assert (snap.events_seen, snap.events_learned) == (total, total)
-        assert snap.next_offsets == {(settings.topics.readings, 0): total}
+        readings_offsets = {
+            tp: o for tp, o in snap.next_offsets.items() if tp[0] == settings.topics.readings
+        }
+        assert readings_offsets == {(settings.topics.readings, 0): total}
         assert snap.metric_values == slot.board.values()
         for reading in probes:
             x = to_x(reading, slot.spec)

@@ -69,12 +69,15 @@ class Watcher(threading.Thread):
         return {p: len(c) for p, c in self.created.items()}
 
 
-def served_offsets(models: list[dict[str, Any]]) -> dict[int, int] | None:
-    """Per partition, the next offset every served model has learned (None: nothing served)."""
+def served_offsets(models: list[dict[str, Any]], topic: str) -> dict[int, int] | None:
+    """Per partition of ``topic``, the next offset every served model has learned.
+
+    None: nothing served yet. Other topics' offsets (control, labels) are left out.
+    """
     if not models:
         return None
     out: dict[int, int] = {}
-    partitions = {k for m in models for k in m["next_offsets"]}
+    partitions = {k for m in models for k in m["next_offsets"] if k.rsplit("/", 1)[0] == topic}
     for key in partitions:
         partition = int(key.rsplit("/", 1)[1])
         out[partition] = min(m["next_offsets"].get(key, 0) for m in models)
@@ -163,7 +166,7 @@ def measure(ctx: Context, rate: int, duration: int, edge: float) -> list[Row]:
             last: dict[int, int] | None = None
             drained_deadline = None
             while True:
-                offsets = served_offsets(client.get("/models").json())
+                offsets = served_offsets(client.get("/models").json(), topics.readings)
                 if offsets is not None and offsets != last:
                     updates.append((time.time(), offsets))
                     last = offsets

@@ -165,5 +165,8 @@ class FleetBus:
     def end_offsets(self) -> dict[tuple[str, int], int]:
         return {(self.topic, p): n for p, n in enumerate(self._next)}
 
+    def offsets_for_time(self, timestamp_ms: int) -> dict[tuple[str, int], int]:
+        return self.end_offsets()  # a live simulation: nothing older to start from
+
     def close(self) -> None:
         return None

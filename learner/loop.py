@@ -29,6 +29,7 @@ from streamwise.errors import (
 )
 from streamwise.events import (
     Command,
+    EventT,
     Label,
     ServedPrediction,
     decode_command,
@@ -275,15 +276,21 @@ class Learner:
             self._store_down = False
 
     def _process(self, record: Record) -> None:
-        if record.topic == self._topics.control:
+        topic = record.topic
+        if topic == self._topics.control:
             self._control(record)
             return
-        if record.topic == self._topics.labels:
-            self._label(record)
-            return
-        if record.topic == self._topics.predictions:
-            self._served_prediction(record)
-            return
+        if topic == self._topics.labels:
+            self._side_record(record, decode_label, self._answer)
+        elif topic == self._topics.predictions:
+            self._side_record(record, decode_served_prediction, self._ask)
+        else:
+            self._reading(record)
+        promoting = [slot for slot in self.slots if slot.promotion is not None]
+        if promoting:
+            self._promote(promoting)
+
+    def _reading(self, record: Record) -> None:
         tp = (record.topic, record.partition)
         next_offset = record.offset + 1
         self.position[tp] = next_offset
@@ -312,52 +319,42 @@ class Learner:
             slot.next_offsets[tp] = next_offset  # consumed, learned or not
         if rejection is not None:
             self._dead_letter(record, rejection)
-        promoting = [slot for slot in self.slots if slot.promotion is not None]
-        if promoting:
-            self._promote(promoting)
 
-    def _label(self, record: Record) -> None:
-        """A delayed label: each model waiting for its target scores and learns the reading."""
+    def _side_record(
+        self,
+        record: Record,
+        decode: Callable[[bytes], EventT],
+        offer: Callable[[ModelSlot, EventT], None],
+    ) -> None:
+        """A record of a side topic (labels, served predictions), offered to every model."""
         tp = (record.topic, record.partition)
         self.position[tp] = record.offset + 1
         try:
-            label: Label | None = decode_label(record.value)
+            event: EventT | None = decode(record.value)
         except InvalidEvent as err:
-            label, rejection = None, err.with_traceback(None)
+            event, rejection = None, err.with_traceback(None)
         else:
             rejection = None
         for slot in self.slots:
             if record.offset < slot.next_offsets.get(tp, 0):
-                continue
-            if label is not None and slot.answers(label):
-                delay = slot.answer(label)
-                if delay is not None and self._metrics is not None:
-                    self._metrics.label_delay.labels(slot.spec.model_id).observe(delay)
+                continue  # this model's snapshot already covers the record
+            if event is not None:
+                offer(slot, event)
             slot.next_offsets[tp] = record.offset + 1
         if rejection is not None:
             self._dead_letter(record, rejection)
-        promoting = [slot for slot in self.slots if slot.promotion is not None]
-        if promoting:
-            self._promote(promoting)
 
-    def _served_prediction(self, record: Record) -> None:
-        """The API served a prediction awaiting feedback: the models keep its features."""
-        tp = (record.topic, record.partition)
-        self.position[tp] = record.offset + 1
-        try:
-            served: ServedPrediction | None = decode_served_prediction(record.value)
-        except InvalidEvent as err:
-            served, rejection = None, err.with_traceback(None)
-        else:
-            rejection = None
-        for slot in self.slots:
-            if record.offset < slot.next_offsets.get(tp, 0):
-                continue
-            if served is not None and served.model_id == slot.spec.model_id:
-                slot.ask(served.prediction_id, served.x, served.ts.timestamp())
-            slot.next_offsets[tp] = record.offset + 1
-        if rejection is not None:
-            self._dead_letter(record, rejection)
+    def _answer(self, slot: ModelSlot, label: Label) -> None:
+        """A delayed label: a model waiting for its target scores and learns the reading."""
+        if slot.answers(label):
+            delay = slot.answer(label)
+            if delay is not None and self._metrics is not None:
+                self._metrics.label_delay.labels(slot.spec.model_id).observe(delay)
+
+    def _ask(self, slot: ModelSlot, served: ServedPrediction) -> None:
+        """The API served a prediction awaiting feedback: its model keeps the features."""
+        if served.model_id == slot.spec.model_id:
+            slot.ask(served.prediction_id, served.x, served.ts.timestamp())
 
     def _promote(self, slots: list[ModelSlot]) -> None:
         """Apply pending automatic promotions, the version just before each one kept.

@@ -45,6 +45,7 @@ from streamwise.events import Command
 from streamwise.feedback import Outbox
 from streamwise.ports import Bus, SnapshotStore
 from streamwise.settings import Settings
+from streamwise.spec import ModelSpec
 from streamwise.telemetry import LearnerMetrics
 from streamwise.wiring import build_bus, build_store
 
@@ -530,6 +531,15 @@ models_app = typer.Typer(
 app.add_typer(models_app, name="models")
 
 
+def _spec_of(settings: Settings, model_id: str) -> ModelSpec:
+    """The configured spec of a model id, or :class:`UnknownModel`."""
+    for spec in settings.model_specs():
+        if spec.model_id == model_id:
+            return spec
+    known = [s.model_id for s in settings.model_specs()]
+    raise UnknownModel(f"no configured model {model_id!r}; configured: {known}")
+
+
 def _metric_text(values: dict[str, dict[str, float | None]], name: str) -> str:
     rolling = values.get("rolling", {}).get(name)
     cumulative = values.get("cumulative", {}).get(name)
@@ -595,9 +605,7 @@ def models_show(
     """One version of a model: lineage, candidates with every metric, lifecycle events."""
     settings = _settings(ctx)
     try:
-        spec = next((s for s in settings.model_specs() if s.model_id == model_id), None)
-        if spec is None:
-            raise UnknownModel(f"no configured model {model_id!r}")
+        spec = _spec_of(settings, model_id)
         store = build_store(settings)
         entry = registry.describe(registry.load(store, settings.snapshot_key(), model_id, version))
         entry["retained"] = store.versions(model_id)
@@ -671,9 +679,7 @@ def models_promote(
     """Make a candidate the champion: the learner applies it, the API serves it next."""
     settings = _settings(ctx)
     try:
-        spec = next((s for s in settings.model_specs() if s.model_id == model_id), None)
-        if spec is None:
-            raise UnknownModel(f"no configured model {model_id!r}")
+        spec = _spec_of(settings, model_id)
         spec.candidate(candidate)
         command = registry.new_command(
             SystemClock(), action="promote", model_id=model_id, candidate=candidate
@@ -695,8 +701,7 @@ def models_rollback(
     """Return a model (all candidates, and its champion) to a retained version."""
     settings = _settings(ctx)
     try:
-        if model_id not in {s.model_id for s in settings.model_specs()}:
-            raise UnknownModel(f"no configured model {model_id!r}")
+        _spec_of(settings, model_id)
         command = registry.new_command(
             SystemClock(), action="rollback", model_id=model_id, to_version=to
         )

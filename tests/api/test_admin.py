@@ -14,26 +14,14 @@ from streamwise.adapters.memory import MemoryBroker, MemoryBus, MemorySnapshotSt
 from streamwise.clock import FakeClock
 from streamwise.feedback import Outbox
 from tests.learner.test_lifecycle import FLIP_SPEC, flip_stream, send
-from tests.learner.test_loop import KEY, NOW, TOPICS, drain
+from tests.learner.test_loop import KEY, NOW, TOPICS, drain, make_learner
 
 
 @pytest.fixture
 def stack() -> Iterator[tuple[TestClient, Learner, MemorySnapshotStore]]:
     broker, store = MemoryBroker(partitions=1), MemorySnapshotStore()
     send(broker, *flip_stream(300, 0))
-    learner = Learner(
-        [FLIP_SPEC],
-        MemoryBus(broker),
-        store,
-        KEY,
-        topics=TOPICS,
-        clock=FakeClock(NOW),
-        every_events=100,
-        every_seconds=1e9,
-        max_poll_records=50,
-        poll_timeout_s=0.0,
-    )
-    learner.start()
+    learner = make_learner(broker, store, FLIP_SPEC)
     drain(learner)
     app = create_app(
         [FLIP_SPEC],

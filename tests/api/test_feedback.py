@@ -14,7 +14,7 @@ from streamwise.adapters.memory import MemoryBroker, MemoryBus, MemorySnapshotSt
 from streamwise.clock import FakeClock
 from streamwise.feedback import Outbox, PredictionIds
 from streamwise.spec import ModelSpec
-from tests.learner.test_loop import KEY, TOPICS, drain
+from tests.learner.test_loop import KEY, TOPICS, drain, make_learner
 
 NOW = 1.9e9
 CLASSIFIER = ModelSpec.example(
@@ -38,18 +38,7 @@ READING = {"device_id": "dev-1", "values": {"temp_c": 30.0, "vibration_mm_s": 7.
 @pytest.fixture
 def stack() -> Iterator[tuple[TestClient, Learner, FakeClock]]:
     broker, store, clock = MemoryBroker(partitions=1), MemorySnapshotStore(), FakeClock(NOW)
-    learner = Learner(
-        [CLASSIFIER, REGRESSOR, PLAIN],
-        MemoryBus(broker),
-        store,
-        KEY,
-        topics=TOPICS,
-        clock=clock,
-        every_events=1,
-        every_seconds=1e9,
-        poll_timeout_s=0.0,
-    )
-    learner.start()
+    learner = make_learner(broker, store, CLASSIFIER, REGRESSOR, PLAIN, every_events=1, clock=clock)
     app = create_app(
         [CLASSIFIER, REGRESSOR, PLAIN],
         store,

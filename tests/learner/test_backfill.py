@@ -12,10 +12,9 @@ from ingest import replay
 from learner.loop import Learner, StartAt
 from learner.models import METRICS, build_model
 from streamwise.adapters.memory import MemoryBroker, MemoryBus, MemorySnapshotStore
-from streamwise.clock import FakeClock
 from streamwise.errors import StreamwiseError
 from streamwise.spec import ModelSpec
-from tests.learner.test_loop import CLASSIFIER, KEY, NOW, TOPICS, drain, make_learner, publish
+from tests.learner.test_loop import CLASSIFIER, drain, make_learner, publish
 
 NEWCOMER = ModelSpec.example(
     model_id="phishing-nb",
@@ -28,20 +27,7 @@ NEWCOMER = ModelSpec.example(
 def learner_at(
     broker: MemoryBroker, store: MemorySnapshotStore, start_at: StartAt, *specs: ModelSpec
 ) -> Learner:
-    learner = Learner(
-        specs,
-        MemoryBus(broker),
-        store,
-        KEY,
-        topics=TOPICS,
-        clock=FakeClock(NOW),
-        every_events=100,
-        every_seconds=1e9,
-        poll_timeout_s=0.0,
-        start_at=start_at,
-    )
-    learner.start()
-    return learner
+    return make_learner(broker, store, *specs, start_at=start_at)
 
 
 def two_phases(broker: MemoryBroker) -> int:

@@ -9,15 +9,13 @@ import pytest
 from river import evaluate
 
 from ingest import replay
-from learner.loop import Learner
 from learner.models import METRICS, build_model
 from learner.slot import holdout_hash
 from streamwise import snapshot
 from streamwise.adapters.memory import MemoryBroker, MemoryBus, MemorySnapshotStore
-from streamwise.clock import FakeClock
 from streamwise.events import Command, DeadLetter, Reading
 from streamwise.spec import ModelSpec
-from tests.learner.test_loop import KEY, NOW, TOPICS, drain, make_learner, publish
+from tests.learner.test_loop import KEY, TOPICS, drain, make_learner, publish
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
@@ -256,20 +254,7 @@ def test_learner_metrics_count_promotions_per_candidate_metric() -> None:
     registry = CollectorRegistry()
     broker, store = MemoryBroker(partitions=1), MemorySnapshotStore()
     send(broker, *flip_stream(1500, 1500))
-    learner = Learner(
-        [FLIP_SPEC],
-        MemoryBus(broker),
-        store,
-        KEY,
-        topics=TOPICS,
-        clock=FakeClock(NOW),
-        every_events=100,
-        every_seconds=1e9,
-        max_poll_records=50,
-        poll_timeout_s=0.0,
-        metrics=LearnerMetrics(registry),
-    )
-    learner.start()
+    learner = make_learner(broker, store, FLIP_SPEC, metrics=LearnerMetrics(registry))
     drain(learner)
     value = registry.get_sample_value
     assert value("streamwise_learner_promotions_total", {"model": "flip", "reason": "auto"}) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import pytest
 from river import evaluate
@@ -47,19 +48,24 @@ def publish(bus: MemoryBus, dataset: str, limit: int | None = None, skip: int = 
 
 
 def make_learner(
-    broker: MemoryBroker, store: MemorySnapshotStore, *specs: ModelSpec, every_events: int = 100
+    broker: MemoryBroker,
+    store: MemorySnapshotStore,
+    *specs: ModelSpec,
+    every_events: int = 100,
+    **options: Any,
 ) -> Learner:
+    """A started learner on the memory bus; ``options`` go to :class:`Learner` (metrics, …)."""
     learner = Learner(
         specs,
         MemoryBus(broker),
         store,
         KEY,
         topics=TOPICS,
-        clock=FakeClock(NOW),
         every_events=every_events,
         every_seconds=1e9,
         max_poll_records=50,
         poll_timeout_s=0.0,
+        **{"clock": FakeClock(NOW), **options},
     )
     learner.start()
     return learner
